@@ -1,0 +1,156 @@
+"""The terminal: one local person chatting with the bot; piped input works for scripts."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import string
+import sys
+from typing import TextIO
+
+from rich.console import Console
+from rich.markdown import Markdown
+
+from bot.core import actions
+from bot.core.commands import parse_command
+from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, Text
+from bot.core.handler import Core
+from bot.core.replies import (
+    AnswerTally,
+    Button,
+    CardPrompt,
+    ChoicePrompt,
+    Explanation,
+    Message,
+    Reply,
+)
+
+__all__ = ["ConsoleAdapter", "render_plain"]
+
+_QUIT = {"quit", "exit", "/quit", "/exit"}
+_LETTERS = string.ascii_lowercase
+
+
+class ConsoleAdapter:
+    def __init__(
+        self,
+        core: Core,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        interactive: bool | None = None,
+    ) -> None:
+        self.core = core
+        self.stdin = stdin or sys.stdin
+        out = stdout or sys.stdout
+        self.interactive = self.stdin.isatty() if interactive is None else interactive
+        self.console = Console(file=out, highlight=False, soft_wrap=not self.interactive)
+        self.person = PersonRef("console", "local", display_name=_user_name())
+        self.chat = ChatRef("console", "local")
+        self._options_for: int | None = None  # ask id of the choice question on screen
+        self._buttons: list[Button] = []
+
+    async def run(self) -> None:
+        if self.interactive:
+            self.console.print(
+                "[bold]revision-bot[/bold] in your terminal. "
+                "Type /quiz to start, /help for commands, quit to leave."
+            )
+        while True:
+            line = await asyncio.to_thread(self._read_line)
+            if line is None:
+                return
+            line = line.strip()
+            if not line:
+                continue
+            if line.lower() in _QUIT:
+                return
+            await self.handle_line(line)
+
+    def _read_line(self) -> str | None:
+        if self.interactive:
+            try:
+                return input("> ")
+            except EOFError:
+                return None
+        line = self.stdin.readline()
+        return line if line else None
+
+    async def handle_line(self, line: str) -> None:
+        self.show(await self.core.handle(self.to_event(line)))
+
+    def to_event(self, line: str) -> Event:
+        parsed = parse_command(line)
+        if parsed is not None:
+            return Command(self.person, self.chat, parsed[0], parsed[1])
+        if line.isdigit() and self._options_for is not None:
+            return ButtonPress(
+                self.person, self.chat, actions.answer(self._options_for, int(line) - 1)
+            )
+        if len(line) == 1 and line.lower() in _LETTERS[: len(self._buttons)]:
+            button = self._buttons[_LETTERS.index(line.lower())]
+            return ButtonPress(self.person, self.chat, button.action)
+        return Text(self.person, self.chat, line)
+
+    def show(self, replies: list[Reply]) -> None:
+        for reply in replies:
+            if isinstance(reply, AnswerTally):
+                continue
+            if isinstance(reply, ChoicePrompt):
+                self._options_for = reply.ask_id
+                self._buttons = []
+            elif isinstance(reply, Message) and reply.replace:
+                self._options_for = None
+            buttons = _buttons_of(reply)
+            if buttons or not isinstance(reply, ChoicePrompt):
+                self._buttons = list(buttons)
+            text = render_plain(reply, lettered=self._buttons)
+            if self.interactive:
+                self.console.print(Markdown(text))
+                self.console.print()
+            else:
+                self.console.print(text, markup=False)
+                self.console.print()
+
+
+def _buttons_of(reply: Reply) -> tuple[Button, ...]:
+    if isinstance(reply, Message | CardPrompt | Explanation):
+        return reply.buttons
+    return ()
+
+
+def render_plain(reply: Reply, lettered: list[Button] | None = None) -> str:
+    """A reply as Markdown text, buttons as lettered choices."""
+    parts: list[str] = []
+    if isinstance(reply, ChoicePrompt):
+        if reply.header:
+            parts.append(f"**{reply.header}**")
+        parts.append(f"*{reply.topic_title}*")
+        parts.append(reply.prompt)
+        parts.append("\n".join(f"{n}. {option}" for n, option in enumerate(reply.options, 1)))
+        parts.append("Type the number of your answer.")
+    elif isinstance(reply, CardPrompt):
+        if reply.header:
+            parts.append(f"**{reply.header}**")
+        parts.append(f"*{reply.topic_title}*")
+        parts.append(reply.prompt)
+    elif isinstance(reply, Explanation):
+        parts.append(f"# {reply.title}")
+        parts.append(reply.markdown)
+        if reply.see_also:
+            parts.append(
+                "See also: " + ", ".join(f"{title} (`{tid}`)" for tid, title in reply.see_also)
+            )
+        if reply.references:
+            parts.append("References:\n" + "\n".join(f"- {link}" for link in reply.references))
+    elif isinstance(reply, Message):
+        parts.append(reply.markdown)
+    if lettered:
+        parts.append("  ".join(f"[{_LETTERS[i]}] {b.label}" for i, b in enumerate(lettered)))
+    return "\n\n".join(parts)
+
+
+def _user_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "you"

@@ -1,0 +1,186 @@
+"""Wiring: open the store, load the bank, build the core, start what is configured."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from bot.bank.sync import SyncReport, sync_bank
+from bot.bank.validate import load_bank
+from bot.config import Settings
+from bot.core.handler import Core
+from bot.metrics import Metrics
+from bot.store.database import Database
+from bot.store.migrate import upgrade
+
+__all__ = ["StartupError", "build_core", "chat", "open_store", "run"]
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """Something the operator must fix; the message says what."""
+
+
+async def open_store(settings: Settings) -> Database:
+    """Open the database and apply pending migrations; a clear StartupError if it cannot."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        try:
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StartupError(f"DATABASE_URL: cannot create the directory: {error}") from None
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+    except Exception as error:
+        await db.dispose()
+        reason = str(error).splitlines()[0][:200]
+        safe_url = url.render_as_string(hide_password=True)
+        raise StartupError(f"DATABASE_URL: cannot open {safe_url}: {reason}") from None
+    return db
+
+
+async def load_content(settings: Settings, db: Database) -> SyncReport:
+    bank, problems = load_bank(settings.content_dir)
+    if problems:
+        shown = "\n".join(str(problem) for problem in problems[:10])
+        raise StartupError(
+            f"CONTENT_DIR: {len(problems)} problem(s) in {settings.content_dir}:\n{shown}\n"
+            "Run `revision-bot content check` for the full list."
+        )
+    return await sync_bank(db, bank)
+
+
+async def build_core(settings: Settings, db: Database, metrics: Metrics | None = None) -> Core:
+    await load_content(settings, db)
+    core = Core(
+        db,
+        admin_ids=frozenset(settings.admin_ids),
+        daily_grace=timedelta(hours=settings.daily_grace_hours),
+        metrics=metrics,
+    )
+
+    async def reload_content() -> str:
+        return str(await load_content(settings, db))
+
+    core.reload_content = reload_content
+    await core.load_topics()
+    return core
+
+
+def _fail(error: Exception) -> int:
+    print(f"revision-bot: {error}", file=sys.stderr)
+    return 2
+
+
+async def chat(settings: Settings) -> int:
+    from bot.adapters.console import ConsoleAdapter
+
+    try:
+        db = await open_store(settings)
+    except StartupError as error:
+        return _fail(error)
+    try:
+        core = await build_core(settings, db)
+        await ConsoleAdapter(core).run()
+    except StartupError as error:
+        return _fail(error)
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def run(settings: Settings) -> int:
+    if not (settings.telegram_enabled or settings.slack_enabled):
+        print(
+            "revision-bot: no chat platform is configured. Set TELEGRAM_BOT_TOKEN for Telegram, "
+            "or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for Slack (see the README).\n"
+            "To try the bot without any token, run: revision-bot chat",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.server import serve
+
+    try:
+        db = await open_store(settings)
+    except StartupError as error:
+        return _fail(error)
+    try:
+        core = await build_core(settings, db, Metrics())
+        await serve(settings, core)
+    except StartupError as error:
+        return _fail(error)
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def content_sync(settings: Settings) -> int:
+    try:
+        db = await open_store(settings)
+    except StartupError as error:
+        return _fail(error)
+    try:
+        report = await load_content(settings, db)
+    except StartupError as error:
+        return _fail(error)
+    finally:
+        await db.dispose()
+    print(f"content synced: {report}")
+    return 0
+
+
+async def db_upgrade(settings: Settings) -> int:
+    try:
+        db = await open_store(settings)
+    except StartupError as error:
+        return _fail(error)
+    await db.dispose()
+    print("database is up to date")
+    return 0
+
+
+async def export_user(settings: Settings, user: str) -> int:
+    from bot.store.export import export_person
+
+    platform, _, platform_id = user.partition(":")
+    if not platform or not platform_id:
+        return _fail(ValueError("--user must be platform:id, like telegram:12345"))
+    try:
+        db = await open_store(settings)
+    except StartupError as error:
+        return _fail(error)
+    try:
+        data = await export_person(db, platform, platform_id)
+    finally:
+        await db.dispose()
+    if data is None:
+        return _fail(LookupError(f"no person {user} in the database"))
+    print(json.dumps(data, indent=2, default=str))
+    return 0
+
+
+async def forget_user(settings: Settings, user: str) -> int:
+    from bot.store.export import forget_person
+
+    platform, _, platform_id = user.partition(":")
+    if not platform or not platform_id:
+        return _fail(ValueError("--user must be platform:id, like telegram:12345"))
+    try:
+        db = await open_store(settings)
+    except StartupError as error:
+        return _fail(error)
+    try:
+        removed = await forget_person(db, platform, platform_id)
+    finally:
+        await db.dispose()
+    if not removed:
+        return _fail(LookupError(f"no person {user} in the database"))
+    print(f"deleted everything stored about {user}")
+    return 0

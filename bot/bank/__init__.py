@@ -1,0 +1,1 @@
+"""The question bank: Markdown topic files parsed, validated and synced into the store."""

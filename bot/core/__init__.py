@@ -1,0 +1,1 @@
+"""The platform-neutral core: events in, replies out. No platform library is imported here."""

@@ -1,0 +1,226 @@
+"""Asking questions and grading answers: choice questions and self-rated cards."""
+
+from __future__ import annotations
+
+from bot.core import actions
+from bot.core.replies import AnswerTally, Button, CardPrompt, ChoicePrompt, Message, Reply
+from bot.core.srs import Recall, apply_review, rating_for_choice
+from bot.core.timefmt import humanize_delta, short_utc
+from bot.core.turn import Turn
+from bot.store import queries
+from bot.store.models import Ask, Question, Topic
+
+__all__ = ["answer_choice", "ask_next", "put_question", "rate_card", "reveal_card"]
+
+_RECALL_LABELS = {
+    Recall.AGAIN: "Again",
+    Recall.HARD: "Hard",
+    Recall.GOOD: "Good",
+    Recall.EASY: "Easy",
+}
+
+
+async def ask_next(
+    turn: Turn, topic_id: str | None = None, header: str = "", is_daily: bool = False
+) -> list[Reply]:
+    """The most overdue question first, then a new one; otherwise say when the next is due."""
+    assert turn.chat is not None
+    if turn.in_group:
+        chosen = await queries.next_group_question(turn.session, turn.chat.id, topic_id)
+    else:
+        chosen = await queries.next_due_question(turn.session, turn.person.id, turn.now, topic_id)
+        if chosen is None:
+            chosen = await queries.next_new_question(turn.session, turn.person.id, topic_id)
+    if chosen is None:
+        return [await _nothing_due(turn, topic_id)]
+    return [await put_question(turn, chosen, header=header, is_daily=is_daily)]
+
+
+async def put_question(
+    turn: Turn, question: Question, header: str = "", is_daily: bool = False
+) -> ChoicePrompt | CardPrompt:
+    assert turn.chat is not None
+    topic = await turn.session.get(Topic, question.topic_id)
+    assert topic is not None
+    asked_of = None if turn.in_group else turn.person.id
+    ask = await queries.create_ask(
+        turn.session, turn.chat.id, question.id, asked_of, turn.now, is_daily=is_daily
+    )
+    if question.kind == "choice":
+        assert question.correct_index is not None
+        return ChoicePrompt(
+            ask_id=ask.id,
+            topic_title=topic.title,
+            prompt=question.prompt,
+            options=tuple(question.options),
+            correct_index=question.correct_index,
+            why=question.why,
+            header=header,
+        )
+    return CardPrompt(
+        ask_id=ask.id,
+        topic_title=topic.title,
+        prompt=question.prompt,
+        header=header,
+        buttons=(Button("Show answer", actions.reveal(ask.id)),),
+    )
+
+
+async def _nothing_due(turn: Turn, topic_id: str | None) -> Message:
+    scope = f" in {turn.index.topics[topic_id].title}" if topic_id else ""
+    if turn.in_group:
+        return Message(f"No questions{scope} to ask right now.")
+    next_due = await queries.next_due_at(turn.session, turn.person.id, turn.now)
+    if next_due is None:
+        return Message(f"You have answered every question{scope}. Nothing is due.")
+    when = humanize_delta(next_due - turn.now)
+    return Message(
+        f"Nothing is due{scope} right now. Your next review is {when} ({short_utc(next_due)}).",
+        buttons=(Button("Topics", actions.topics()),),
+    )
+
+
+async def _checked_ask(turn: Turn, ask_id: int) -> tuple[Ask, Question] | Message:
+    """The ask behind a button or answer, if this person in this chat may act on it."""
+    ask = await turn.session.get(Ask, ask_id)
+    refusal = Message(
+        "That button is not for you. Try /quiz for a question of your own.", private=True
+    )
+    if ask is None:
+        return Message(
+            "That question is no longer available. Try /quiz for a new one.", private=True
+        )
+    if turn.chat is not None and ask.chat_id != turn.chat.id:
+        return refusal
+    if ask.person_id is not None and ask.person_id != turn.person.id:
+        return refusal
+    question = await turn.session.get(Question, ask.question_id)
+    if question is None:
+        return Message(
+            "That question is no longer available. Try /quiz for a new one.", private=True
+        )
+    return ask, question
+
+
+async def answer_choice(
+    turn: Turn, ask_id: int, option: int, via_poll: bool = False
+) -> list[Reply]:
+    checked = await _checked_ask(turn, ask_id)
+    if isinstance(checked, Message):
+        return [checked]
+    ask, question = checked
+    if question.kind != "choice" or question.correct_index is None:
+        return [Message("That question has no options to choose from.", private=True)]
+    if not 0 <= option < len(question.options):
+        return [
+            Message(
+                f"Pick an option between 1 and {len(question.options)}.",
+                private=True,
+            )
+        ]
+    correct = option == question.correct_index
+    recall = rating_for_choice(correct)
+    recorded = await queries.insert_review(
+        turn.session,
+        ask_id=ask.id,
+        person_id=turn.person.id,
+        chat_id=ask.chat_id,
+        question_id=question.id,
+        rating=int(recall),
+        correct=correct,
+        reviewed_at=turn.now,
+        local_date=turn.today(),
+    )
+    if not recorded:
+        return [Message("You already answered this one; your first answer counts.", private=True)]
+    schedule = await queries.schedule_for(turn.session, turn.person.id, question.id)
+    schedule = apply_review(turn.scheduler, schedule, turn.person.id, question.id, recall, turn.now)
+    turn.session.add(schedule)
+
+    right_answer = question.options[question.correct_index]
+    verdict = "✅ **Right!**" if correct else f"❌ **Wrong.** The answer is: {right_answer}"
+    back = humanize_delta(schedule.due - turn.now)
+    lines = [verdict, "", question.why, "", f"This question comes back {back}."]
+    if turn.in_group:
+        lines[0] = f"{verdict} ({turn.person.display_name or 'you'})"
+    topic = await turn.session.get(Topic, question.topic_id)
+    buttons = _after_answer_buttons(topic)
+    replies: list[Reply] = [
+        Message(
+            "\n".join(lines),
+            buttons=buttons,
+            replace=not turn.in_group and not via_poll,
+            private=turn.in_group,
+        )
+    ]
+    if turn.in_group:
+        answers = await queries.answers_to_ask(turn.session, ask.id)
+        replies.append(AnswerTally(ask_id=ask.id, answers=answers))
+    return replies
+
+
+def _after_answer_buttons(topic: Topic | None) -> tuple[Button, ...]:
+    buttons = [Button("Next question", actions.next_question())]
+    if topic is not None:
+        buttons.append(Button(f"Explain {topic.title}"[:60], actions.explain(topic.id)))
+    return tuple(buttons)
+
+
+async def reveal_card(turn: Turn, ask_id: int) -> list[Reply]:
+    checked = await _checked_ask(turn, ask_id)
+    if isinstance(checked, Message):
+        return [checked]
+    ask, question = checked
+    if question.kind != "card":
+        return [Message("That question is answered by choosing an option.", private=True)]
+    buttons = tuple(
+        Button(label, actions.rate(ask.id, int(recall))) for recall, label in _RECALL_LABELS.items()
+    )
+    text = (
+        f"**Question:** {question.prompt}\n\n**Answer:**\n\n{question.answer}\n\n"
+        "How well did you remember it?"
+    )
+    return [Message(text, buttons=buttons, replace=True)]
+
+
+async def rate_card(turn: Turn, ask_id: int, rating: int) -> list[Reply]:
+    checked = await _checked_ask(turn, ask_id)
+    if isinstance(checked, Message):
+        return [checked]
+    ask, question = checked
+    if question.kind != "card":
+        return [Message("That question is answered by choosing an option.", private=True)]
+    try:
+        recall = Recall(rating)
+    except ValueError:
+        return [Message("Rate your recall as Again, Hard, Good or Easy.", private=True)]
+    recorded = await queries.insert_review(
+        turn.session,
+        ask_id=ask.id,
+        person_id=turn.person.id,
+        chat_id=ask.chat_id,
+        question_id=question.id,
+        rating=int(recall),
+        correct=None,
+        reviewed_at=turn.now,
+        local_date=turn.today(),
+    )
+    if not recorded:
+        return [Message("You already rated this card; your first rating counts.", private=True)]
+    schedule = await queries.schedule_for(turn.session, turn.person.id, question.id)
+    schedule = apply_review(turn.scheduler, schedule, turn.person.id, question.id, recall, turn.now)
+    turn.session.add(schedule)
+    topic = await turn.session.get(Topic, question.topic_id)
+    back = humanize_delta(schedule.due - turn.now)
+    text = (
+        f"**Question:** {question.prompt}\n\n**Answer:**\n\n{question.answer}\n\n"
+        f"You rated it **{_RECALL_LABELS[recall]}**. It comes back {back}."
+    )
+    return [
+        Message(
+            text,
+            buttons=_after_answer_buttons(topic),
+            replace=not turn.in_group,
+            private=turn.in_group,
+        )
+    ]

@@ -1,0 +1,78 @@
+"""What the core hands back: Markdown text, questions, explanations, buttons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "AnswerTally",
+    "Button",
+    "CardPrompt",
+    "ChoicePrompt",
+    "Explanation",
+    "Message",
+    "Reply",
+]
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str  # see bot.core.actions; at most 64 bytes so every platform can carry it
+
+
+@dataclass(frozen=True)
+class Message:
+    """Markdown text with optional buttons.
+
+    `replace`: show it in place of the message whose button was pressed, where the platform can.
+    `private`: in a group, only the person who acted should see it (Slack: ephemeral).
+    """
+
+    markdown: str
+    buttons: tuple[Button, ...] = ()
+    replace: bool = False
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class ChoicePrompt:
+    """A choice question put to a chat; `ask_id` ties answers back to it."""
+
+    ask_id: int
+    topic_title: str
+    prompt: str
+    options: tuple[str, ...]
+    correct_index: int
+    why: str
+    header: str = ""  # e.g. "Daily question · 3-day streak"
+
+
+@dataclass(frozen=True)
+class CardPrompt:
+    ask_id: int
+    topic_title: str
+    prompt: str
+    header: str = ""
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Explanation:
+    topic_id: str
+    title: str
+    markdown: str
+    see_also: tuple[tuple[str, str], ...] = ()  # (topic id, title)
+    references: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class AnswerTally:
+    """How many people have answered a group question so far (for platforms that show it)."""
+
+    ask_id: int
+    answers: int
+
+
+Reply = Message | ChoicePrompt | CardPrompt | Explanation | AnswerTally

@@ -1,0 +1,66 @@
+"""Spaced repetition with FSRS: a person's card for a question, reviewed at a given time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import IntEnum
+
+from fsrs import Card, Rating, Scheduler, State
+
+from bot.store.models import Schedule
+
+__all__ = ["Recall", "apply_review", "make_scheduler", "rating_for_choice"]
+
+
+class Recall(IntEnum):
+    """The person's own rating of a card, as FSRS numbers it."""
+
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+
+def make_scheduler(*, fuzzing: bool = True) -> Scheduler:
+    return Scheduler(enable_fuzzing=fuzzing)
+
+
+def rating_for_choice(correct: bool) -> Recall:
+    return Recall.GOOD if correct else Recall.AGAIN
+
+
+def apply_review(
+    scheduler: Scheduler,
+    schedule: Schedule | None,
+    person_id: int,
+    question_id: str,
+    recall: Recall,
+    now: datetime,
+) -> Schedule:
+    """Review the person's card for the question at `now`; returns the updated row."""
+    card = _to_card(schedule, now)
+    card, _log = scheduler.review_card(card, Rating(int(recall)), review_datetime=now)
+    if schedule is None:
+        schedule = Schedule(person_id=person_id, question_id=question_id)
+    schedule.state = int(card.state)
+    schedule.step = card.step
+    schedule.stability = card.stability
+    schedule.difficulty = card.difficulty
+    schedule.due = card.due
+    schedule.last_review = card.last_review
+    return schedule
+
+
+def _to_card(schedule: Schedule | None, now: datetime) -> Card:
+    # An explicit card_id: without one, fsrs.Card sleeps a millisecond to make its id unique.
+    if schedule is None:
+        return Card(card_id=0, due=now)
+    return Card(
+        card_id=0,
+        state=State(schedule.state),
+        step=schedule.step,
+        stability=schedule.stability,
+        difficulty=schedule.difficulty,
+        due=schedule.due,
+        last_review=schedule.last_review,
+    )

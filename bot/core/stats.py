@@ -1,0 +1,124 @@
+"""Progress: totals, accuracy, streaks, weakest topics, and group leaderboards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.core import actions
+from bot.core.replies import Button, Message
+from bot.core.turn import Turn
+from bot.store import queries
+
+__all__ = ["Progress", "Streak", "leaderboard", "progress", "stats", "streak_from_dates"]
+
+
+@dataclass(frozen=True)
+class Streak:
+    current: int
+    best: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    answered: int
+    graded: int
+    correct: int
+    due_now: int
+    streak: Streak
+    weakest: tuple[tuple[str, int, int], ...]
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.graded if self.graded else None
+
+
+def streak_from_dates(days_newest_first: list[date], today: date) -> Streak:
+    """A day counts when the person answered at least once that (local) day.
+
+    The current streak is still alive if the last answer was yesterday: today is not over.
+    """
+    days = sorted(set(days_newest_first), reverse=True)
+    best = run = 0
+    previous: date | None = None
+    for day in days:
+        run = run + 1 if previous is not None and previous - day == timedelta(days=1) else 1
+        best = max(best, run)
+        previous = day
+    current = 0
+    if days and today - days[0] <= timedelta(days=1):
+        expected = days[0]
+        for day in days:
+            if day != expected:
+                break
+            current += 1
+            expected = day - timedelta(days=1)
+    return Streak(current=current, best=best)
+
+
+async def person_streak(turn: Turn) -> Streak:
+    return streak_from_dates(await queries.review_dates(turn.session, turn.person.id), turn.today())
+
+
+async def progress(turn: Turn) -> Progress:
+    answered, graded, correct = await queries.review_totals(turn.session, turn.person.id)
+    due_now = await queries.due_count(turn.session, turn.person.id, turn.now)
+    weakest = await queries.topic_accuracy(turn.session, turn.person.id)
+    return Progress(
+        answered=answered,
+        graded=graded,
+        correct=correct,
+        due_now=due_now,
+        streak=await person_streak(turn),
+        weakest=tuple(weakest[:3]),
+    )
+
+
+def describe(progress: Progress) -> str:
+    if progress.answered == 0:
+        return "You have not answered anything yet. Type /quiz to start."
+    accuracy = f"{progress.accuracy:.0%}" if progress.accuracy is not None else "n/a"
+    lines = [
+        "**Your progress**",
+        "",
+        f"- Answered: {progress.answered}",
+        f"- Correct: {progress.correct} of {progress.graded} choice questions ({accuracy})",
+        f"- Due now: {progress.due_now}",
+        f"- Streak: {_days(progress.streak.current)} (best {_days(progress.streak.best)})",
+    ]
+    weak = [w for w in progress.weakest if w[2] < w[1]]
+    if weak:
+        lines += ["", "**Weakest topics**", ""]
+        lines += [f"- {title}: {right}/{total}" for title, total, right in weak]
+    return "\n".join(lines)
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+async def stats(turn: Turn) -> Message:
+    result = await progress(turn)
+    buttons = (Button("Start a quiz", actions.quiz()),)
+    return Message(describe(result), buttons=buttons, private=turn.in_group)
+
+
+async def leaderboard(turn: Turn) -> Message:
+    if not turn.in_group or turn.chat is None:
+        return Message(
+            "Leaderboards are for groups and channels: add me to one and use /quiz there."
+        )
+    week_start = turn.now - timedelta(days=7)
+    week = await queries.leaderboard(turn.session, turn.chat.id, since=week_start)
+    ever = await queries.leaderboard(turn.session, turn.chat.id, since=None)
+    if not ever:
+        return Message("No correct answers in this chat yet. Start with /quiz.")
+    lines = ["**Leaderboard: last 7 days**", ""]
+    lines += _ranked(week) or ["- nobody yet this week"]
+    lines += ["", "**All time**", ""]
+    lines += _ranked(ever)
+    return Message("\n".join(lines))
+
+
+def _ranked(rows: list[tuple[str, int]]) -> list[str]:
+    return [f"{place}. {name}: {count}" for place, (name, count) in enumerate(rows, start=1)]

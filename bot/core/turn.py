@@ -1,0 +1,40 @@
+"""Everything one event's handling needs: the open transaction, who, where, and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from fsrs import Scheduler
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.explain import TopicIndex
+from bot.store.models import Chat, Person
+
+__all__ = ["Turn", "local_date"]
+
+
+@dataclass
+class Turn:
+    session: AsyncSession
+    person: Person
+    chat: Chat | None
+    now: datetime
+    index: TopicIndex
+    scheduler: Scheduler
+
+    @property
+    def in_group(self) -> bool:
+        return self.chat is not None and self.chat.is_group
+
+    @property
+    def person_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.person.timezone or "UTC")
+
+    def today(self) -> date:
+        return local_date(self.now, self.person.timezone)
+
+
+def local_date(moment: datetime, zone: str | None) -> date:
+    return moment.astimezone(ZoneInfo(zone or "UTC")).date()

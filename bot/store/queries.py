@@ -1,0 +1,388 @@
+"""Queries the core needs, each a small function over an open session."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.models import (
+    Ask,
+    Chat,
+    Delivery,
+    Person,
+    Question,
+    Review,
+    Schedule,
+    SeenEvent,
+    Subscription,
+    Topic,
+)
+
+__all__ = [
+    "active_subscription_chats",
+    "active_topics",
+    "answers_to_ask",
+    "ask_by_ref",
+    "create_ask",
+    "delivery_for",
+    "due_count",
+    "ensure_chat",
+    "ensure_person",
+    "find_person",
+    "forget_person",
+    "insert_ignore",
+    "insert_review",
+    "leaderboard",
+    "mark_seen",
+    "next_due_at",
+    "next_due_question",
+    "next_group_question",
+    "next_new_question",
+    "pause_chat",
+    "prune_seen",
+    "question",
+    "review_dates",
+    "review_totals",
+    "schedule_for",
+    "set_ask_ref",
+    "topic_accuracy",
+]
+
+
+def _insert(session: AsyncSession, model: Any) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+async def ensure_person(
+    session: AsyncSession, platform: str, platform_id: str, display_name: str, now: datetime
+) -> Person:
+    """The person, created on first sight; safe when two processes see them at once."""
+    values = {
+        "platform": platform,
+        "platform_id": platform_id,
+        "display_name": display_name,
+        "created_at": now,
+        "unreachable": False,
+    }
+    await insert_ignore(session, Person, values, ["platform", "platform_id"])
+    person = await find_person(session, platform, platform_id)
+    assert person is not None
+    if display_name and person.display_name != display_name:
+        person.display_name = display_name
+    return person
+
+
+async def find_person(session: AsyncSession, platform: str, platform_id: str) -> Person | None:
+    result = await session.execute(
+        select(Person).where(Person.platform == platform, Person.platform_id == platform_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def ensure_chat(
+    session: AsyncSession, platform: str, platform_chat_id: str, is_group: bool, title: str
+) -> Chat:
+    values = {
+        "platform": platform,
+        "platform_chat_id": platform_chat_id,
+        "is_group": is_group,
+        "title": title,
+    }
+    await insert_ignore(session, Chat, values, ["platform", "platform_chat_id"])
+    result = await session.execute(
+        select(Chat).where(Chat.platform == platform, Chat.platform_chat_id == platform_chat_id)
+    )
+    chat = result.scalar_one()
+    if title and chat.title != title:
+        chat.title = title
+    return chat
+
+
+async def active_topics(session: AsyncSession) -> Sequence[Topic]:
+    result = await session.execute(
+        select(Topic).where(Topic.retired.is_(False)).order_by(Topic.position)
+    )
+    return result.scalars().all()
+
+
+async def question(session: AsyncSession, question_id: str) -> Question | None:
+    return await session.get(Question, question_id)
+
+
+def _live_questions(topic_id: str | None) -> Any:
+    condition = Question.retired.is_(False)
+    if topic_id is not None:
+        condition = and_(condition, Question.topic_id == topic_id)
+    return condition
+
+
+async def next_due_question(
+    session: AsyncSession, person_id: int, now: datetime, topic_id: str | None
+) -> Question | None:
+    """The person's most overdue question."""
+    result = await session.execute(
+        select(Question)
+        .join(Schedule, Schedule.question_id == Question.id)
+        .where(Schedule.person_id == person_id, Schedule.due <= now, _live_questions(topic_id))
+        .order_by(Schedule.due)
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def next_new_question(
+    session: AsyncSession, person_id: int, topic_id: str | None
+) -> Question | None:
+    """The first question the person has never reviewed, in bank order."""
+    seen = exists().where(Schedule.person_id == person_id, Schedule.question_id == Question.id)
+    result = await session.execute(
+        select(Question)
+        .where(_live_questions(topic_id), ~seen)
+        .order_by(Question.position)
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def next_group_question(
+    session: AsyncSession, chat_id: int, topic_id: str | None
+) -> Question | None:
+    """For a group: a question never asked there, else the one asked longest ago."""
+    asked = exists().where(Ask.chat_id == chat_id, Ask.question_id == Question.id)
+    result = await session.execute(
+        select(Question)
+        .where(_live_questions(topic_id), ~asked)
+        .order_by(Question.position)
+        .limit(1)
+    )
+    fresh = result.scalar_one_or_none()
+    if fresh is not None:
+        return fresh
+    last_asked = (
+        select(Ask.question_id, func.max(Ask.created_at).label("last"))
+        .where(Ask.chat_id == chat_id)
+        .group_by(Ask.question_id)
+        .subquery()
+    )
+    result = await session.execute(
+        select(Question)
+        .join(last_asked, last_asked.c.question_id == Question.id)
+        .where(_live_questions(topic_id))
+        .order_by(last_asked.c.last)
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def next_due_at(session: AsyncSession, person_id: int, now: datetime) -> datetime | None:
+    result = await session.execute(
+        select(func.min(Schedule.due))
+        .join(Question, Question.id == Schedule.question_id)
+        .where(Schedule.person_id == person_id, Schedule.due > now, Question.retired.is_(False))
+    )
+    return result.scalar_one_or_none()
+
+
+async def due_count(session: AsyncSession, person_id: int, now: datetime) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(Schedule)
+        .join(Question, Question.id == Schedule.question_id)
+        .where(Schedule.person_id == person_id, Schedule.due <= now, Question.retired.is_(False))
+    )
+    return int(result.scalar_one())
+
+
+async def create_ask(
+    session: AsyncSession,
+    chat_id: int,
+    question_id: str,
+    person_id: int | None,
+    now: datetime,
+    is_daily: bool = False,
+) -> Ask:
+    ask = Ask(
+        chat_id=chat_id,
+        question_id=question_id,
+        person_id=person_id,
+        created_at=now,
+        is_daily=is_daily,
+    )
+    session.add(ask)
+    await session.flush()
+    return ask
+
+
+async def set_ask_ref(session: AsyncSession, ask_id: int, platform_ref: str) -> None:
+    await session.execute(update(Ask).where(Ask.id == ask_id).values(platform_ref=platform_ref))
+
+
+async def ask_by_ref(session: AsyncSession, platform_ref: str) -> Ask | None:
+    result = await session.execute(select(Ask).where(Ask.platform_ref == platform_ref))
+    return result.scalar_one_or_none()
+
+
+async def schedule_for(session: AsyncSession, person_id: int, question_id: str) -> Schedule | None:
+    return await session.get(Schedule, (person_id, question_id))
+
+
+async def insert_ignore(
+    session: AsyncSession, model: Any, values: dict[str, Any], unique: list[str]
+) -> bool:
+    """INSERT unless a row with the same unique columns exists; True when inserted.
+
+    Safe under concurrency on SQLite and PostgreSQL: of two racing inserts, exactly one wins.
+    """
+    statement = (
+        _insert(session, model).values(**values).on_conflict_do_nothing(index_elements=unique)
+    )
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def insert_review(session: AsyncSession, **values: Any) -> bool:
+    """Record an answer; False when this person already answered this ask (a double click)."""
+    return await insert_ignore(session, Review, values, ["ask_id", "person_id"])
+
+
+async def answers_to_ask(session: AsyncSession, ask_id: int) -> int:
+    result = await session.execute(
+        select(func.count()).select_from(Review).where(Review.ask_id == ask_id)
+    )
+    return int(result.scalar_one())
+
+
+async def review_totals(session: AsyncSession, person_id: int) -> tuple[int, int, int]:
+    """(answers, choice answers, correct choice answers)."""
+    result = await session.execute(
+        select(
+            func.count(),
+            func.count(Review.correct),
+            func.count().filter(Review.correct.is_(True)),
+        ).where(Review.person_id == person_id)
+    )
+    answered, graded, correct = result.one()
+    return int(answered), int(graded), int(correct)
+
+
+async def review_dates(session: AsyncSession, person_id: int) -> list[date]:
+    """The distinct local days on which the person answered, newest first."""
+    result = await session.execute(
+        select(Review.local_date)
+        .where(Review.person_id == person_id)
+        .distinct()
+        .order_by(Review.local_date.desc())
+    )
+    return list(result.scalars().all())
+
+
+async def topic_accuracy(
+    session: AsyncSession, person_id: int, minimum: int = 2
+) -> list[tuple[str, int, int]]:
+    """(topic title, answered, correct) for choice answers, weakest first."""
+    correct = func.count().filter(Review.correct.is_(True))
+    result = await session.execute(
+        select(Topic.title, func.count(), correct)
+        .select_from(Review)
+        .join(Question, Question.id == Review.question_id)
+        .join(Topic, Topic.id == Question.topic_id)
+        .where(Review.person_id == person_id, Review.correct.is_not(None))
+        .group_by(Topic.title)
+        .having(func.count() >= minimum)
+        .order_by((correct * 1.0 / func.count()), Topic.title)
+    )
+    return [(title, int(total), int(right)) for title, total, right in result.all()]
+
+
+async def leaderboard(
+    session: AsyncSession, chat_id: int, since: datetime | None, limit: int = 10
+) -> list[tuple[str, int]]:
+    correct = func.count().filter(Review.correct.is_(True))
+    statement = (
+        select(Person.display_name, correct)
+        .select_from(Review)
+        .join(Person, Person.id == Review.person_id)
+        .where(Review.chat_id == chat_id)
+        .group_by(Person.id, Person.display_name)
+        .having(correct > 0)
+        .order_by(correct.desc(), Person.display_name)
+        .limit(limit)
+    )
+    if since is not None:
+        statement = statement.where(Review.reviewed_at >= since)
+    result = await session.execute(statement)
+    return [(name or "someone", int(count)) for name, count in result.all()]
+
+
+async def forget_person(session: AsyncSession, person_id: int) -> None:
+    """Delete a person and everything that is theirs alone."""
+    await session.execute(delete(Review).where(Review.person_id == person_id))
+    await session.execute(delete(Schedule).where(Schedule.person_id == person_id))
+    await session.execute(delete(Ask).where(Ask.person_id == person_id))
+    private_chats = select(Subscription.id).where(Subscription.person_id == person_id)
+    await session.execute(delete(Delivery).where(Delivery.subscription_id.in_(private_chats)))
+    await session.execute(delete(Subscription).where(Subscription.person_id == person_id))
+    await session.execute(delete(Person).where(Person.id == person_id))
+
+
+async def mark_seen(session: AsyncSession, key: str, now: datetime) -> bool:
+    """Record an event id; False when it was already recorded (by any process)."""
+    return await insert_ignore(session, SeenEvent, {"key": key, "seen_at": now}, ["key"])
+
+
+async def pause_chat(
+    session: AsyncSession, platform: str, platform_chat_id: str, reason: str
+) -> bool:
+    """The bot can no longer reach this chat: pause its daily push, mark its person unreachable.
+
+    True when a chat was found.
+    """
+    chat = (
+        await session.execute(
+            select(Chat).where(Chat.platform == platform, Chat.platform_chat_id == platform_chat_id)
+        )
+    ).scalar_one_or_none()
+    if chat is None:
+        return False
+    subscription = (
+        await session.execute(select(Subscription).where(Subscription.chat_id == chat.id))
+    ).scalar_one_or_none()
+    if subscription is not None:
+        subscription.active = False
+        subscription.paused_reason = reason[:200]
+        if subscription.person_id is not None and not chat.is_group:
+            await session.execute(
+                update(Person).where(Person.id == subscription.person_id).values(unreachable=True)
+            )
+    return True
+
+
+async def delivery_for(session: AsyncSession, subscription_id: int, day: date) -> Delivery | None:
+    result = await session.execute(
+        select(Delivery).where(
+            Delivery.subscription_id == subscription_id, Delivery.local_date == day
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def active_subscription_chats(
+    session: AsyncSession, platforms: frozenset[str]
+) -> list[tuple[str, str]]:
+    """(platform, platform chat id) of every chat with an active daily question."""
+    result = await session.execute(
+        select(Chat.platform, Chat.platform_chat_id)
+        .join(Subscription, Subscription.chat_id == Chat.id)
+        .where(Subscription.active.is_(True), Chat.platform.in_(platforms))
+    )
+    return [(platform, chat_id) for platform, chat_id in result.all()]
+
+
+async def prune_seen(session: AsyncSession, before: datetime) -> None:
+    await session.execute(delete(SeenEvent).where(SeenEvent.seen_at < before))

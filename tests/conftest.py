@@ -1,0 +1,103 @@
+"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when
+TEST_DATABASE_URL is set), a controllable clock, and a core over a small fixture bank."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bot.bank.sync import sync_bank
+from bot.bank.validate import load_bank
+from bot.config import to_async_url
+from bot.core.handler import Core
+from bot.core.srs import make_scheduler
+from bot.store.database import Database
+from bot.store.migrate import upgrade
+from tests.fakes.clock import FakeClock
+
+FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
+REPO_ROOT = Path(__file__).parent.parent
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        backends = ["sqlite"]
+        if os.environ.get("TEST_DATABASE_URL"):
+            backends.append("postgresql")
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+async def _admin_execute(url: str, *statements: str) -> None:
+    import asyncpg
+
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database=parsed.database or "postgres",
+    )
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _run_in_thread(statement_url: str, statement: str) -> None:
+    """Run admin SQL from sync code, even when an event loop is already running here."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _admin_execute(statement_url, statement)).result()
+
+
+@pytest.fixture(scope="session")
+def postgres_run_url() -> Iterator[str]:
+    """A database of this test run's own on the TEST_DATABASE_URL server, dropped at the end."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    base_url = to_async_url(base)
+    name = f"revision_bot_test_{uuid.uuid4().hex[:10]}"
+    _run_in_thread(base_url, f'CREATE DATABASE "{name}"')
+    yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    _run_in_thread(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    url = request.getfixturevalue("postgres_run_url")
+    await _admin_execute(url, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
+    return url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await upgrade(database)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def core(db: Database, clock: FakeClock) -> Core:
+    bank, problems = load_bank(FIXTURE_CONTENT)
+    assert problems == []
+    await sync_bank(db, bank)
+    bot_core = Core(db, clock=clock, scheduler=make_scheduler(fuzzing=False))
+    await bot_core.load_topics()
+    return bot_core

@@ -1,0 +1,70 @@
+"""`revision-bot run` in a subprocess, as an operator starts it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+_LISTENING = re.compile(r"listening on [\d.]+:(\d+)")
+
+
+class BotProcess:
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env = env
+        self.cwd = cwd
+        self.process: asyncio.subprocess.Process | None = None
+        self.port = 0
+        self.log: list[str] = []
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self, timeout: float = 60) -> None:
+        environment = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TELEGRAM_", "SLACK_", "DATABASE_"))
+        }
+        environment.update(self.env)
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            env=environment,
+            cwd=self.cwd,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert self.process.stderr is not None
+        async with asyncio.timeout(timeout):
+            while not self.port:
+                line = (await self.process.stderr.readline()).decode()
+                if not line:
+                    raise AssertionError("bot exited early:\n" + "".join(self.log))
+                self.log.append(line)
+                match = _LISTENING.search(line)
+                if match:
+                    self.port = int(match.group(1))
+        self._reader = asyncio.create_task(self._read_rest())
+
+    async def _read_rest(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        async for line in self.process.stderr:
+            self.log.append(line.decode())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def terminate(self, timeout: float = 30) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(timeout):
+            code = await self.process.wait()
+        if self._reader is not None:
+            await self._reader
+        return code
