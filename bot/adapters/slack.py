@@ -1,0 +1,360 @@
+"""Slack, on slack-bolt (async): slash commands, Block Kit questions, an App Home, HTTP or
+Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.base import DeliveryFailed
+from bot.adapters.slack_blocks import home_view, render, tally_blocks
+from bot.config import Settings
+from bot.core import actions
+from bot.core.commands import spec
+from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, Text
+from bot.core.handler import Core
+from bot.core.replies import AnswerTally, Message, Reply
+
+__all__ = ["EVENTS_PATH", "SlackAdapter", "build_client"]
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+NOT_IN_CHANNEL = (
+    "I can't post in this channel yet. Invite me first (`/invite @revision-bot`), "
+    "or talk to me in a direct message."
+)
+# Errors after which a channel will never accept our messages again.
+_GONE = {
+    "channel_not_found",
+    "is_archived",
+    "not_in_channel",
+    "account_inactive",
+    "user_not_found",
+    "user_disabled",
+    "cannot_dm_bot",
+    "messages_tab_disabled",
+    "invalid_auth",
+    "token_revoked",
+}
+_BUTTON = re.compile(r"^rb:")
+
+
+class CountingRateLimitHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (waits Retry-After, then retries), counting each wait."""
+
+    def __init__(self, on_wait: Any = None, max_retry_count: int = 5) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.on_wait = on_wait
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if self.on_wait is not None:
+            self.on_wait()
+        log.info("Slack asked us to slow down (429); waiting before retrying")
+        await super().prepare_for_next_attempt_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
+def build_client(token: str, base_url: str, on_rate_limited: Any = None) -> AsyncWebClient:
+    handlers: list[AsyncRetryHandler] = [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+        CountingRateLimitHandler(on_rate_limited),
+    ]
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    return AsyncWebClient(token=token, base_url=base, retry_handlers=handlers, timeout=15)
+
+
+class SlackAdapter:
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        core: Core,
+        client: AsyncWebClient,
+        signing_secret: str,
+        *,
+        app_token: str | None = None,
+    ) -> None:
+        self.core = core
+        self.client = client
+        self.app_token = app_token
+        self.app = AsyncApp(
+            client=client,
+            signing_secret=signing_secret,
+            # Our own error handling replies to the person; bolt's default would only log.
+            raise_error_for_unhandled_request=False,
+        )
+        self._socket_handler: Any = None
+        self._dm_channels: dict[str, str] = {}
+        self._timezones: dict[str, str | None] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self._register()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, core: Core) -> SlackAdapter:
+        assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+        waits = core.metrics.rate_limit_waits.labels(PLATFORM).inc if core.metrics else None
+        client = build_client(
+            settings.slack_bot_token.get_secret_value(), settings.slack_api_url, waits
+        )
+        return cls(
+            core,
+            client,
+            settings.slack_signing_secret.get_secret_value(),
+            app_token=(
+                settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+            ),
+        )
+
+    def _register(self) -> None:
+        app = self.app
+        app.command(re.compile(r"^/"))(self._on_command)
+        app.action(_BUTTON)(self._on_button)
+        app.event("app_home_opened")(self._on_home_opened)
+        app.event("message")(self._on_message)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def routes(self) -> list[web.RouteDef]:
+        if self.app_token:
+            return []
+        return [web.post(EVENTS_PATH, self._on_request)]
+
+    async def start(self) -> None:
+        if self.app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket_handler = AsyncSocketModeHandler(self.app, self.app_token)
+            await self._socket_handler.connect_async()
+        log.info("Slack app started (%s)", "Socket Mode" if self.app_token else EVENTS_PATH)
+
+    async def stop(self) -> None:
+        if self._socket_handler is not None:
+            await self._socket_handler.close_async()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def _on_request(self, request: web.Request) -> web.Response:
+        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    # --- platform -> core ---------------------------------------------------------------------
+
+    async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        name = str(body.get("command", "")).lstrip("/").lower()
+        user_id = str(body.get("user_id", ""))
+        channel_id = str(body.get("channel_id", ""))
+        person = await self._person(user_id, body.get("user_name", ""), want_tz=name == "daily")
+        chat = _chat(channel_id, body.get("channel_name", ""))
+        event = Command(person, chat, name, str(body.get("text", "")).strip())
+        try:
+            replies = await self.core.handle(event)
+            await self._send(channel_id, replies, user_id=user_id)
+        except SlackApiError as error:
+            if _error_code(error) in {"not_in_channel", "channel_not_found"}:
+                await respond(text=NOT_IN_CHANNEL, response_type="ephemeral")
+                return
+            log.exception("error answering a Slack command")
+            await _safely(respond(text=APOLOGY, response_type="ephemeral"))
+        except Exception:
+            log.exception("error answering a Slack command")
+            await _safely(respond(text=APOLOGY, response_type="ephemeral"))
+
+    async def _on_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user = body.get("user") or {}
+        user_id = str(user.get("id", ""))
+        person = await self._person(user_id, user.get("name") or user.get("username") or "")
+        channel_id = str((body.get("channel") or {}).get("id", ""))
+        from_home = (body.get("container") or {}).get("type") == "view"
+        try:
+            if not channel_id:
+                channel_id = await self._dm_channel(user_id)
+            source = body.get("message") if not from_home else None
+            event = ButtonPress(person, _chat(channel_id), str(action.get("value", "")))
+            replies = await self.core.handle(event)
+            await self._send(channel_id, replies, user_id=user_id, source=source)
+        except Exception:
+            log.exception("error handling a Slack button")
+            if channel_id:
+                await _safely(
+                    self.client.chat_postEphemeral(channel=channel_id, user=user_id, text=APOLOGY)
+                )
+            return
+        parsed = actions.parse(str(action.get("value", "")))
+        if parsed is not None and parsed.verb in {"answer", "rate", "forget"}:
+            self._in_background(self._publish_home(person))
+
+    async def _on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab") != "home" or not await self._first_time(body):
+            return
+        person = await self._person(str(event.get("user", "")), "")
+        try:
+            await self._publish_home(person)
+        except Exception:
+            log.exception("could not publish the App Home")
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Only plain messages people type to the bot directly; the rest is not for us.
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        if not await self._first_time(body):
+            return
+        channel_id = str(event.get("channel", ""))
+        person = await self._person(str(event.get("user", "")), "")
+        text = str(event.get("text", "")).strip()
+        command = _as_command(text)
+        chat = _chat(channel_id)
+        handled: Event = (
+            Command(person, chat, command[0], command[1]) if command else Text(person, chat, text)
+        )
+        try:
+            await self._send(channel_id, await self.core.handle(handled))
+        except Exception:
+            log.exception("error answering a Slack message")
+            await _safely(self.client.chat_postMessage(channel=channel_id, text=APOLOGY))
+
+    async def _first_time(self, body: dict[str, Any]) -> bool:
+        """Slack retries an event it thinks we missed (X-Slack-Retry-Num); handle each once."""
+        event_id = body.get("event_id")
+        return not event_id or await self.core.first_time(f"slack:event:{event_id}")
+
+    async def _person(self, user_id: str, name: str, *, want_tz: bool = False) -> PersonRef:
+        timezone = await self._timezone(user_id) if want_tz else None
+        return PersonRef(PLATFORM, user_id, name, timezone)
+
+    async def _timezone(self, user_id: str) -> str | None:
+        if user_id not in self._timezones:
+            try:
+                response = await self.client.users_info(user=user_id)
+                self._timezones[user_id] = (response.get("user") or {}).get("tz")
+            except SlackClientError as error:
+                log.warning("could not read the Slack timezone of %s: %s", user_id, error)
+                return None
+        return self._timezones[user_id]
+
+    async def _dm_channel(self, user_id: str) -> str:
+        if user_id not in self._dm_channels:
+            response = await self.client.conversations_open(users=user_id)
+            self._dm_channels[user_id] = str((response.get("channel") or {}).get("id", ""))
+        return self._dm_channels[user_id]
+
+    async def _publish_home(self, person: PersonRef) -> None:
+        progress = await self.core.progress(person)
+        await self.client.views_publish(user_id=person.platform_id, view=home_view(progress))
+
+    def _in_background(self, work: Any) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("background Slack work failed")
+
+        task = asyncio.create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- core -> platform ---------------------------------------------------------------------
+
+    async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        try:
+            await self._send(chat_id, replies)
+        except SlackApiError as error:
+            code = _error_code(error)
+            raise DeliveryFailed(code or str(error), permanent=code in _GONE) from error
+        except SlackClientError as error:
+            raise DeliveryFailed(str(error), permanent=False) from error
+
+    async def _send(
+        self,
+        channel: str,
+        replies: Sequence[Reply],
+        *,
+        user_id: str = "",
+        source: dict[str, Any] | None = None,
+    ) -> None:
+        in_channel = not channel.startswith("D")
+        for reply in replies:
+            if isinstance(reply, AnswerTally):
+                if source is not None and source.get("ts"):
+                    blocks = tally_blocks(source.get("blocks") or [], reply.answers)
+                    await self.client.chat_update(
+                        channel=channel,
+                        ts=source["ts"],
+                        blocks=blocks,
+                        text=source.get("text") or "Question",
+                    )
+                continue
+            for index, (text, blocks) in enumerate(render(reply)):
+                if isinstance(reply, Message) and reply.private and in_channel and user_id:
+                    await self.client.chat_postEphemeral(
+                        channel=channel, user=user_id, text=text, blocks=blocks
+                    )
+                elif (
+                    index == 0
+                    and isinstance(reply, Message)
+                    and reply.replace
+                    and source is not None
+                    and source.get("ts")
+                ):
+                    await self.client.chat_update(
+                        channel=channel, ts=source["ts"], text=text, blocks=blocks
+                    )
+                else:
+                    await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+
+
+def _chat(channel_id: str, channel_name: str = "") -> ChatRef:
+    # D…: a direct message with the bot; C… (public), G… (private, group DM): a group.
+    is_group = not channel_id.startswith("D") and channel_name != "directmessage"
+    return ChatRef(PLATFORM, channel_id, is_group=is_group, title=channel_name)
+
+
+def _as_command(text: str) -> tuple[str, str] | None:
+    """A direct message like `quiz gil` or `/quiz gil` read as the command it names."""
+    word, _, rest = text.lstrip("/").partition(" ")
+    name = word.lower()
+    return (name, rest.strip()) if name and spec(name) is not None else None
+
+
+def _error_code(error: SlackApiError) -> str:
+    response = error.response
+    data = response.data if response is not None else None
+    return str(data.get("error", "")) if isinstance(data, dict) else ""
+
+
+async def _safely(call: Any) -> None:
+    try:
+        await call
+    except Exception:
+        log.warning("could not send the apology on Slack")

@@ -1,0 +1,348 @@
+"""A local Slack: a Web API that records what the bot sends and refuses, like Slack would, any
+call the published spec or Block Kit does not allow; and a client that sends the bot signed
+slash commands, button clicks and Events API callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.signature import SignatureVerifier
+
+from tests.fakes.specs import load_spec
+
+BOT_TOKEN = "xoxb-test-token-0000"
+SIGNING_SECRET = "test-signing-secret-0000"
+TEAM = "T0TEAM"
+BOT_USER = "U0BOT"
+_MAX_BLOCKS = {"message": 50, "view": 100}
+# Accepted by every method today but newer than the 2020 spec snapshot (org-wide apps).
+_NEWER_THAN_SPEC = {"team_id"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Posted:
+    """A message as Slack keeps it, so that a click can carry it back like Slack does."""
+
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+@dataclass
+class FakeSlackApi:
+    """Start with `await fake.start()`; the bot's SLACK_API_URL is `fake.base_url`."""
+
+    calls: list[Call] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    timezones: dict[str, str] = field(default_factory=dict)
+    not_in: set[str] = field(default_factory=set)  # channels the bot is not a member of
+    rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s still to give
+    responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
+
+    def __post_init__(self) -> None:
+        self.spec = load_spec("slack-web-api.json")
+        self.messages: dict[str, Posted] = {}
+        self._ts = itertools.count(1)
+        self._changed = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_post("/respond/{key}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{key}"
+
+    # --- what the bot sent --------------------------------------------------------------------
+
+    def sent(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 10) -> list[Call]:
+        async with asyncio.timeout(timeout):
+            while len(self.sent(method)) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.sent(method)
+
+    async def wait_for_responses(self, count: int = 1, timeout: float = 10) -> list[dict[str, Any]]:
+        async with asyncio.timeout(timeout):
+            while len(self.responses) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.responses
+
+    # --- the Web API --------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        token = token or str(params.pop("token", ""))
+        problem = self._check(method, params, token)
+        if problem:
+            self.refusals.append(f"{method}: {problem}")
+            self._notify()
+            return web.json_response({"ok": False, "error": "invalid_arguments"})
+        if self.rate_limited.get(method, 0) > 0:
+            self.rate_limited[method] -= 1
+            self.calls.append(Call(f"{method}:429", params))
+            self._notify()
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
+        self.calls.append(Call(method, params))
+        self._notify()
+        return web.json_response(self._answer(method, params))
+
+    def _check(self, method: str, params: dict[str, Any], token: str) -> str | None:
+        operation = self.spec["paths"].get(f"/{method}")
+        if operation is None:
+            return "no such method"
+        if token != BOT_TOKEN:
+            return "wrong token"
+        declared = next(iter(operation.values())).get("parameters", [])
+        names = {p["name"] for p in declared}
+        for parameter in declared:
+            name = parameter["name"]
+            if parameter.get("required") and name != "token" and name not in params:
+                return f"missing required parameter {name}"
+        unknown = set(params) - names - _NEWER_THAN_SPEC
+        if unknown:
+            return f"unknown parameters {sorted(unknown)}"
+        if "blocks" in params:
+            return _check_blocks(params["blocks"], "message")
+        if "view" in params:
+            view = params["view"]
+            view = json.loads(view) if isinstance(view, str) else view
+            return _check_blocks(view.get("blocks", []), "view")
+        return None
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        if method.startswith("chat.") and channel in self.not_in:
+            return {"ok": False, "error": "not_in_channel"}
+        blocks = params.get("blocks") or []
+        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+        if method == "chat.postMessage":
+            ts = f"{int(time.time())}.{next(self._ts):06d}"
+            self.messages[ts] = Posted(channel, ts, str(params.get("text", "")), blocks)
+            return {"ok": True, "channel": channel, "ts": ts}
+        if method == "chat.update":
+            posted = self.messages.get(str(params["ts"]))
+            if posted is None:
+                return {"ok": False, "error": "message_not_found"}
+            posted.blocks, posted.text = blocks, str(params.get("text", ""))
+            return {"ok": True, "channel": channel, "ts": posted.ts}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
+        if method == "users.info":
+            user = str(params.get("user", ""))
+            return {"ok": True, "user": {"id": user, "tz": self.timezones.get(user)}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users", ""))}}
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "B0BOT", "team_id": TEAM}
+        return {"ok": True}
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        self._notify()
+        return web.Response(text="ok")
+
+    def _notify(self) -> None:
+        self._changed.set()
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        else:
+            params.update({k: v for k, v in (await request.post()).items()})
+    return params
+
+
+def _check_blocks(blocks: Any, surface: str) -> str | None:
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    if len(blocks) > _MAX_BLOCKS[surface]:
+        return f"{len(blocks)} blocks; a {surface} takes at most {_MAX_BLOCKS[surface]}"
+    ids = []
+    for raw in blocks:
+        try:
+            parsed = Block.parse(raw)
+            if parsed is None:
+                return f"unknown block {raw!r}"
+            parsed.validate_json()
+        except SlackObjectFormationError as error:
+            return f"invalid block: {error}"
+        ids += [e.get("action_id") for e in raw.get("elements", []) if "action_id" in e]
+    if len(ids) != len(set(ids)):
+        return "two buttons share an action_id"
+    return None
+
+
+# --- the bot's side: signed requests, as Slack sends them ------------------------------------
+
+
+@dataclass
+class SlackUser:
+    id: str
+    name: str
+
+
+class SlackSender:
+    """Sends the bot what Slack would, signed with the app's signing secret."""
+
+    def __init__(self, bot_url: str, api: FakeSlackApi, secret: str = SIGNING_SECRET) -> None:
+        self.url = bot_url.rstrip("/") + "/slack/events"
+        self.api = api
+        self.verifier = SignatureVerifier(secret)
+        self._events = itertools.count(1)
+        self._triggers = itertools.count(1)
+
+    async def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
+        signature: str | None = None,
+    ) -> aiohttp.ClientResponse:
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        signed = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature
+            or str(self.verifier.generate_signature(timestamp=stamp, body=body)),
+            **(headers or {}),
+        }
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.url, data=body.encode(), headers=signed) as response,
+        ):
+            await response.read()
+            return response
+
+    async def command(
+        self, user: SlackUser, channel: str, command: str, text: str = ""
+    ) -> aiohttp.ClientResponse:
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": TEAM,
+                "channel_id": channel,
+                "channel_name": "directmessage" if channel.startswith("D") else "general",
+                "user_id": user.id,
+                "user_name": user.name,
+                "command": command,
+                "text": text,
+                "api_app_id": "A0APP",
+                "response_url": self.api.response_url(f"cmd-{next(self._triggers)}"),
+                "trigger_id": f"trigger-{next(self._triggers)}",
+            }
+        )
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def click(
+        self, user: SlackUser, posted: Posted | None, value: str, *, from_home: bool = False
+    ) -> aiohttp.ClientResponse:
+        """A click on the button carrying `value` in a posted message (or the App Home)."""
+        action_id = "rb:0"
+        if posted is not None:
+            action_id = next(
+                e["action_id"]
+                for b in posted.blocks
+                if b["type"] == "actions"
+                for e in b["elements"]
+                if e.get("value") == value
+            )
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM},
+            "api_app_id": "A0APP",
+            "token": "legacy",
+            "team": {"id": TEAM},
+            "trigger_id": f"trigger-{next(self._triggers)}",
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "b",
+                    "value": value,
+                    "action_ts": str(time.time()),
+                }
+            ],
+        }
+        if from_home or posted is None:
+            payload["container"] = {"type": "view", "view_id": "V0HOME"}
+            payload["view"] = {"id": "V0HOME", "type": "home", "blocks": []}
+        else:
+            payload["container"] = {
+                "type": "message",
+                "message_ts": posted.ts,
+                "channel_id": posted.channel,
+                "is_ephemeral": False,
+            }
+            payload["channel"] = {"id": posted.channel, "name": "general"}
+            payload["message"] = {
+                "type": "message",
+                "ts": posted.ts,
+                "text": posted.text,
+                "blocks": posted.blocks,
+            }
+            payload["response_url"] = self.api.response_url(f"act-{next(self._triggers)}")
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def event(
+        self, event: dict[str, Any], *, event_id: str | None = None, retry: int = 0
+    ) -> aiohttp.ClientResponse:
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": TEAM,
+                "api_app_id": "A0APP",
+                "type": "event_callback",
+                "event_id": event_id or f"Ev{next(self._events):06d}",
+                "event_time": int(time.time()),
+                "event": event,
+                "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+            }
+        )
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "timeout"}
+        return await self.post(body, "application/json", headers=headers if retry else None)
