@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.store.models import Chat, Delivery, Review, Subscription
+from bot.store.models import Ask, Chat, Delivery, Review, Subscription
 from tests.conftest import FIXTURE_CONTENT
 from tests.e2e.bot_process import BotProcess
 from tests.fakes.telegram_api import FakeTelegram, user
@@ -66,6 +66,12 @@ async def count(db, model, *where) -> int:
         ).scalar_one()
 
 
+async def poll_linked(db, poll_id: str) -> None:
+    async with asyncio.timeout(5):
+        while not await count(db, Ask, Ask.platform_ref == poll_id):
+            await asyncio.sleep(0.02)
+
+
 async def test_two_processes_handle_each_update_answer_and_push_once(two_bots, telegram, db):
     first, second = two_bots
     async with aiohttp.ClientSession() as http:
@@ -75,6 +81,7 @@ async def test_two_processes_handle_each_update_answer_and_push_once(two_bots, t
         (poll,) = await telegram.wait_for("sendPoll")
 
         right = poll.params["correct_option_ids"][0]
+        await poll_linked(db, telegram.poll_ids[-1])  # nobody answers within milliseconds
         answer = telegram.update_json(
             "poll_answer",
             {

@@ -1,0 +1,229 @@
+"""Shared benchmark plumbing: a throwaway database, the real core over the real bank, bulk
+seeding of people and schedules, and small statistics helpers."""
+
+from __future__ import annotations
+
+import random
+import resource
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.app import build_core, open_store
+from bot.config import load_settings, to_async_url
+from bot.core.handler import Core
+from bot.metrics import Metrics
+from bot.store.models import Chat, Person, Question, Review, Schedule, Subscription
+
+__all__ = [
+    "SeededPeople",
+    "bench_database",
+    "describe_backend",
+    "open_core",
+    "peak_rss_mb",
+    "percentile",
+    "seed_people",
+    "seed_subscriptions",
+]
+
+PLATFORM = "telegram"
+_BATCH = 5_000
+
+
+# --- databases --------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def bench_database(server_url: str | None) -> AsyncIterator[str]:
+    """A fresh database URL: a SQLite file in a temp directory (no URL, or a sqlite URL), or a
+    new `bench_<random>` database on the given PostgreSQL server, dropped afterwards."""
+    if server_url is None or make_url(to_async_url(server_url)).get_backend_name() == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="revision-bench-") as directory:
+            yield f"sqlite:///{Path(directory) / 'bench.db'}"
+        return
+    base = make_url(to_async_url(server_url))
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    await _admin(base, f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _admin(url: Any, statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.database or "postgres",
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def describe_backend(url: str | None) -> str:
+    if url is None:
+        return "SQLite (temp file)"
+    return make_url(to_async_url(url)).get_backend_name()
+
+
+async def open_core(database_url: str) -> Core:
+    """The bot's own wiring: migrate, sync the real content/ bank, build the core with metrics.
+    The caller disposes `core.db`."""
+    settings = load_settings(database_url=database_url)
+    db = await open_store(settings)
+    return await build_core(settings, db, Metrics())
+
+
+# --- seeding ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeededPeople:
+    platform_ids: list[str]  # also the private chat ids
+    person_ids: dict[str, int]  # platform id -> people.id
+    chat_ids: dict[str, int]  # platform id -> chats.id
+    schedules: int
+    reviews: int
+
+
+async def _insert_rows(connection: AsyncConnection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), _BATCH):
+        await connection.execute(insert(table), list(rows[start : start + _BATCH]))
+
+
+async def seed_people(
+    core: Core,
+    count: int,
+    *,
+    now: datetime,
+    schedules_per_person: int = 0,
+    rng: random.Random | None = None,
+    first_id: int = 1_000_000,
+) -> SeededPeople:
+    """`count` Telegram people, each with a private chat and, if asked, some FSRS schedules
+    (about a third of them due) and one review per schedule, in bulk through SQLAlchemy Core."""
+    rng = rng or random.Random(1)
+    platform_ids = [str(first_id + n) for n in range(count)]
+    async with core.db.engine.begin() as connection:
+        await _insert_rows(
+            connection,
+            Person.__table__,
+            [
+                {
+                    "platform": PLATFORM,
+                    "platform_id": pid,
+                    "display_name": f"Person {pid}",
+                    "unreachable": False,
+                    "created_at": now - timedelta(days=30),
+                }
+                for pid in platform_ids
+            ],
+        )
+        await _insert_rows(
+            connection,
+            Chat.__table__,
+            [
+                {"platform": PLATFORM, "platform_chat_id": pid, "is_group": False, "title": ""}
+                for pid in platform_ids
+            ],
+        )
+        person_ids = await _id_map(connection, Person.__table__, Person.platform_id)
+        chat_ids = await _id_map(connection, Chat.__table__, Chat.platform_chat_id)
+        questions = list(
+            (await connection.execute(select(Question.id).where(Question.retired.is_(False))))
+            .scalars()
+            .all()
+        )
+        schedules: list[dict[str, Any]] = []
+        reviews: list[dict[str, Any]] = []
+        for pid in platform_ids if schedules_per_person else []:
+            for question_id in rng.sample(questions, schedules_per_person):
+                last = now - timedelta(days=rng.uniform(1, 20))
+                due = now + timedelta(days=rng.uniform(-3, 6))
+                person_id = person_ids[pid]
+                schedules.append(
+                    {
+                        "person_id": person_id,
+                        "question_id": question_id,
+                        "state": 2,
+                        "step": None,
+                        "stability": rng.uniform(1, 30),
+                        "difficulty": rng.uniform(1, 10),
+                        "due": due,
+                        "last_review": last,
+                    }
+                )
+                correct = rng.random() < 0.7
+                reviews.append(
+                    {
+                        "ask_id": None,
+                        "person_id": person_id,
+                        "chat_id": chat_ids[pid],
+                        "question_id": question_id,
+                        "rating": 3 if correct else 1,
+                        "correct": correct,
+                        "reviewed_at": last,
+                        "local_date": last.date(),
+                    }
+                )
+        await _insert_rows(connection, Schedule.__table__, schedules)
+        await _insert_rows(connection, Review.__table__, reviews)
+    return SeededPeople(platform_ids, person_ids, chat_ids, len(schedules), len(reviews))
+
+
+async def seed_subscriptions(core: Core, people: SeededPeople, *, due_at: datetime) -> int:
+    """A daily subscription for each seeded person's private chat, all due at `due_at`."""
+    rows = [
+        {
+            "chat_id": people.chat_ids[pid],
+            "person_id": people.person_ids[pid],
+            "hour": due_at.hour,
+            "minute": due_at.minute,
+            "timezone": "UTC",
+            "active": True,
+            "paused_reason": None,
+            "next_push_at": due_at,
+            "created_at": due_at - timedelta(days=7),
+        }
+        for pid in people.platform_ids
+    ]
+    async with core.db.engine.begin() as connection:
+        await _insert_rows(connection, Subscription.__table__, rows)
+    return len(rows)
+
+
+async def _id_map(connection: AsyncConnection, table: Any, key: Any) -> dict[str, int]:
+    result = await connection.execute(select(table.c.id, key).where(table.c.platform == PLATFORM))
+    return {platform_id: row_id for row_id, platform_id in result.all()}
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile of unsorted values (fraction 0..1)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered)) - 1))
+    return ordered[rank]
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,0 +1,284 @@
+"""Core.handle throughput and latency with many people and the full content bank.
+
+Drives `Core.handle` directly (no platform) with a realistic mix: `/quiz` (some with a topic),
+the answer to each question asked (a choice button, or "Show answer" then a self-rating for a
+card), and `/explain <query>` with typos. Every call is one event in one transaction, exactly as
+an adapter would make it.
+
+    uv run python benchmarks/core.py                       # 10,000 people, SQLite
+    uv run python benchmarks/core.py --database-url postgresql://postgres@127.0.0.1:5432/test
+    uv run python benchmarks/core.py --scale               # 1,000 / 10,000 / 100,000 people
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from benchmarks._support import (
+    bench_database,
+    describe_backend,
+    open_core,
+    peak_rss_mb,
+    percentile,
+    seed_people,
+)
+from bot.core import actions
+from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef
+from bot.core.handler import Core
+from bot.core.replies import CardPrompt, ChoicePrompt, Reply
+
+PLATFORM = "telegram"
+QUIZ_SHARE = 0.7  # of rounds; the rest are /explain
+TOPIC_QUIZ_SHARE = 0.15  # of /quiz commands, `/quiz <topic>`
+TYPO_SHARE = 0.3  # of /explain queries
+RIGHT_SHARE = 0.7  # of choice answers
+QUESTION_FORMS = ("{}", "what is {}", "how does {} work", "{} in python", "explain {}")
+
+
+@dataclass
+class Results:
+    latencies: list[float] = field(default_factory=list)  # seconds, one per handle call
+    kinds: Counter[str] = field(default_factory=Counter)
+    elapsed: float = 0.0
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.elapsed if self.elapsed else 0.0
+
+
+# --- the workload -----------------------------------------------------------------------------
+
+
+def typo(text: str, rng: random.Random) -> str:
+    """One slip of the finger in one longer word: a swap, a drop or a double."""
+    words = text.split()
+    candidates = [i for i, word in enumerate(words) if len(word) > 3 and word.isalpha()]
+    if not candidates:
+        return text
+    i = rng.choice(candidates)
+    word = words[i]
+    at = rng.randrange(1, len(word) - 1)
+    slip = rng.choice(("swap", "drop", "double"))
+    if slip == "swap":
+        word = word[: at - 1] + word[at] + word[at - 1] + word[at + 1 :]
+    elif slip == "drop":
+        word = word[:at] + word[at + 1 :]
+    else:
+        word = word[:at] + word[at] + word[at:]
+    words[i] = word
+    return " ".join(words)
+
+
+def explain_queries(core: Core, rng: random.Random, count: int = 2_000) -> list[str]:
+    """What people type after /explain: topic names and aliases from the bank, as bare words or
+    questions, some with a typo."""
+    names = [
+        name
+        for topic in core.index.topics.values()
+        for name in (topic.title, *topic.aliases)
+        if name
+    ]
+    queries = []
+    for _ in range(count):
+        query = rng.choice(QUESTION_FORMS).format(rng.choice(names).lower())
+        if rng.random() < TYPO_SHARE:
+            query = typo(query, rng)
+        queries.append(query[:200])
+    return queries
+
+
+@dataclass
+class Driver:
+    """Plays people using the bot; times every Core.handle call."""
+
+    core: Core
+    people: list[str]
+    rng: random.Random
+    queries: list[str]
+    results: Results = field(default_factory=Results)
+
+    async def call(self, kind: str, event: Event) -> list[Reply]:
+        started = time.perf_counter()
+        replies = await self.core.handle(event)
+        self.results.latencies.append(time.perf_counter() - started)
+        self.results.kinds[kind] += 1
+        return replies
+
+    async def round(self) -> None:
+        """One person's turn: a quiz question and its answer, or an explanation."""
+        pid = self.rng.choice(self.people)
+        person = PersonRef(PLATFORM, pid, f"Person {pid}")
+        chat = ChatRef(PLATFORM, pid)
+        if self.rng.random() >= QUIZ_SHARE:
+            await self.call("/explain", Command(person, chat, "explain", self.rng.choice(self.queries)))
+            return
+        topic = ""
+        if self.rng.random() < TOPIC_QUIZ_SHARE:
+            topic = self.rng.choice(list(self.core.index.topics))
+        replies = await self.call("/quiz", Command(person, chat, "quiz", topic))
+        for reply in replies:
+            if isinstance(reply, ChoicePrompt):
+                option = reply.correct_index
+                if self.rng.random() >= RIGHT_SHARE:
+                    option = (option + 1) % len(reply.options)
+                press = ButtonPress(person, chat, actions.answer(reply.ask_id, option))
+                await self.call("answer", press)
+            elif isinstance(reply, CardPrompt):
+                await self.call("reveal", ButtonPress(person, chat, actions.reveal(reply.ask_id)))
+                rating = self.rng.choice((1, 2, 3, 3, 3, 4))
+                await self.call("rate", ButtonPress(person, chat, actions.rate(reply.ask_id, rating)))
+
+    async def run(self, commands: int) -> None:
+        while self.results.count < commands:
+            await self.round()
+
+
+async def drive(
+    core: Core, people: list[str], commands: int, concurrency: int, seed: int
+) -> Results:
+    """Run `concurrency` drivers side by side until `commands` handle calls were made."""
+    rng = random.Random(seed)
+    queries = explain_queries(core, rng)
+    drivers = [
+        Driver(core, people, random.Random(seed + n + 1), queries) for n in range(concurrency)
+    ]
+    share = -(-commands // concurrency)
+    started = time.perf_counter()
+    await asyncio.gather(*(driver.run(share) for driver in drivers))
+    elapsed = time.perf_counter() - started
+    merged = Results(elapsed=elapsed)
+    for driver in drivers:
+        merged.latencies += driver.results.latencies
+        merged.kinds += driver.results.kinds
+    return merged
+
+
+# --- runs -------------------------------------------------------------------------------------
+
+
+async def measure(
+    server_url: str | None,
+    people_count: int,
+    commands: int,
+    warmup: int,
+    concurrency: int,
+    schedules_per_person: int,
+    seed: int,
+) -> tuple[Results, float]:
+    """A fresh database with `people_count` people; returns the measured run and seeding time."""
+    async with bench_database(server_url) as url:
+        core = await open_core(url)
+        try:
+            started = time.perf_counter()
+            seeded = await seed_people(
+                core,
+                people_count,
+                now=datetime.now(UTC),
+                schedules_per_person=schedules_per_person,
+                rng=random.Random(seed),
+            )
+            seeding = time.perf_counter() - started
+            await drive(core, seeded.platform_ids, warmup, 1, seed + 1000)
+            return await drive(core, seeded.platform_ids, commands, concurrency, seed), seeding
+        finally:
+            await core.db.dispose()
+
+
+def report(people_count: int, results: Results, seeding: float) -> None:
+    lat = [v * 1000 for v in results.latencies]
+    mix = ", ".join(f"{kind} {n}" for kind, n in results.kinds.most_common())
+    print(f"people: {people_count:,} (seeded in {seeding:.1f} s)")
+    print(f"commands handled: {results.count:,} in {results.elapsed:.2f} s ({mix})")
+    print(f"commands per second: {results.rate:,.0f}")
+    print(f"latency p50: {percentile(lat, 0.50):.2f} ms")
+    print(f"latency p99: {percentile(lat, 0.99):.2f} ms")
+    print(f"latency max: {max(lat):.2f} ms")
+    print(f"peak memory (ru_maxrss): {peak_rss_mb():.0f} MB")
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    backend = describe_backend(args.database_url)
+    print(f"Core.handle benchmark on {backend}; concurrency {args.concurrency}; seed {args.seed}")
+    if not args.scale:
+        results, seeding = await measure(
+            args.database_url,
+            args.people,
+            args.commands,
+            args.warmup,
+            args.concurrency,
+            args.schedules_per_person,
+            args.seed,
+        )
+        report(args.people, results, seeding)
+        return
+    rows = []
+    for people_count in args.scale_people:
+        results, seeding = await measure(
+            args.database_url,
+            people_count,
+            args.commands,
+            args.warmup,
+            args.concurrency,
+            args.schedules_per_person,
+            args.seed,
+        )
+        lat = [v * 1000 for v in results.latencies]
+        rows.append((people_count, results.rate, percentile(lat, 0.5), percentile(lat, 0.99)))
+        print(
+            f"people {people_count:>7,}: {results.rate:6,.0f} commands/s, "
+            f"p50 {rows[-1][2]:.2f} ms, p99 {rows[-1][3]:.2f} ms "
+            f"(seeded in {seeding:.1f} s, {results.count:,} commands)"
+        )
+    rates = [row[1] for row in rows]
+    print(f"rate spread across sizes: slowest/fastest = {min(rates) / max(rates):.2f}")
+    print(f"peak memory (ru_maxrss): {peak_rss_mb():.0f} MB")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=10_000, help="people in the database")
+    parser.add_argument("--commands", type=int, default=10_000, help="handle calls measured")
+    parser.add_argument("--warmup", type=int, default=1_000, help="handle calls not measured")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="simulated people acting at the same time"
+    )
+    parser.add_argument(
+        "--schedules-per-person",
+        type=int,
+        default=5,
+        help="FSRS schedules (and reviews) seeded per person, about a third of them due",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a PostgreSQL server URL (a fresh bench_* database is made on it and dropped); "
+        "default: a SQLite file in a temp directory",
+    )
+    parser.add_argument("--scale", action="store_true", help="run at several sizes")
+    parser.add_argument(
+        "--scale-people",
+        type=int,
+        nargs="+",
+        default=[1_000, 10_000, 100_000],
+        help="sizes for --scale",
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    return parser.parse_args()
+
+
+def main() -> None:
+    asyncio.run(main_async(parse_args()))
+
+
+if __name__ == "__main__":
+    main()
