@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 __all__ = ["TopicEntry", "TopicIndex", "TopicMatch", "normalize_query"]
 
@@ -58,7 +58,6 @@ _FILLER = frozenset(
         "this",
         "to",
         "use",
-        "used",
         "using",
         "versus",
         "vs",
@@ -76,11 +75,16 @@ _FILLER = frozenset(
         "your",
     ]
 )
+# Words nearly every topic could carry: they only count when nothing else is said.
+_CONTEXT = frozenset(["python", "django", "py"])
 _NON_WORD = re.compile(r"[^a-z0-9_+#@.\s-]")
 _SPACES = re.compile(r"\s+")
 
-_MATCH_SCORE = 80.0
+_MATCH_SCORE = 85.0
 _SUGGEST_SCORE = 45.0
+_WORD_BONUS = 0.3
+_MARGIN = 2.0
+_SHORT = 3  # names this short (es, orm, gil) only match as a whole word
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,12 @@ def normalize_query(text: str) -> str:
     return " ".join(words)
 
 
+def _specific(normalized: str) -> str:
+    """'celery django setup' -> 'celery setup': context words only count when alone."""
+    words = normalized.split()
+    return " ".join([word for word in words if word not in _CONTEXT] or words)
+
+
 class TopicIndex:
     """Every way of naming a topic, normalized once, searched with rapidfuzz."""
 
@@ -120,6 +130,7 @@ class TopicIndex:
         self._exact: dict[str, str] = {}
         for name, owner in zip(self._names, self._owners, strict=True):
             self._exact.setdefault(name, owner)
+        self._specific_names = [_specific(name) for name in self._names]
 
     def find(self, query: str) -> TopicMatch:
         raw = query.strip().lower()
@@ -132,33 +143,63 @@ class TopicIndex:
         if exact:
             return TopicMatch(exact)
         ranked = self._rank(normalized)
-        if ranked and ranked[0][1] >= _MATCH_SCORE:
-            return TopicMatch(ranked[0][0])
+        too_broad = all(word in _CONTEXT for word in normalized.split())  # 'python', 'django'
+        if ranked and ranked[0][1] >= _MATCH_SCORE and not too_broad:
+            runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+            # 'python' names half the bank equally well: better to ask than to guess.
+            if ranked[0][1] - runner_up >= _MARGIN:
+                return TopicMatch(ranked[0][0])
         suggestions = tuple(topic for topic, score in ranked[:3] if score >= _SUGGEST_SCORE)
         return TopicMatch(None, suggestions)
 
     def _rank(self, normalized: str) -> list[tuple[str, float]]:
-        """Topics by their best-scoring name, best first."""
-        results = process.extract(
-            normalized,
-            self._names,
-            scorer=_score,
-            limit=None,
-            score_cutoff=_SUGGEST_SCORE,
-        )
+        """Topics by their best-scoring name, best first.
+
+        A name scores the mean of two comparisons: as typed, and without context words (so
+        'cbv django' is about CBVs, and 'celery django' still differs from 'celery').
+        """
+        query_specific = _specific(normalized)
         best: dict[str, float] = {}
-        for _name, score, index in results:
-            owner = self._owners[index]
-            if score > best.get(owner, 0.0):
+        for name, name_specific, owner in zip(
+            self._names, self._specific_names, self._owners, strict=True
+        ):
+            score = (_score(normalized, name) + _score(query_specific, name_specific)) / 2
+            if score >= _SUGGEST_SCORE and score > best.get(owner, 0.0):
                 best[owner] = score
         return sorted(best.items(), key=lambda item: -item[1])
 
 
 def _score(query: str, name: str, **_: object) -> float:
-    """Whole-string similarity, or a name found inside a longer query ('gil in python 3.13')."""
+    """Whole-string similarity, or a name found inside a longer query ('gil in python 3.13'),
+    plus a bonus for how many words the two share, typos allowed: 'ngnix gunicorn' is nearer
+    'nginx gunicorn supervisor' than 'gunicorn'."""
+    if len(name) <= _SHORT:
+        return 100.0 if name in query.split() else 0.0
     whole = fuzz.WRatio(query, name)
     if len(name) >= 3 and len(query) > len(name):
         inside = fuzz.partial_ratio(name, query)
         if inside >= 90:
             whole = max(whole, inside - 5 + min(len(name), 10) * 0.5)
-    return whole
+    return whole + _WORD_BONUS * _shared_words(query.split(), name.split())
+
+
+def _shared_words(query: list[str], name: list[str]) -> float:
+    """F1 of the words each side finds on the other (0-100), a word matching at 75% or more."""
+    if not query or not name:
+        return 0.0
+    query_hits = sum(_best_word(word, name) for word in query) / len(query)
+    name_hits = sum(_best_word(word, query) for word in name) / len(name)
+    if query_hits + name_hits == 0:
+        return 0.0
+    return 2 * query_hits * name_hits / (query_hits + name_hits)
+
+
+def _best_word(word: str, others: list[str]) -> float:
+    best = 0.0
+    for other in others:
+        # Short words must match exactly: 'orm' is not 'form'.
+        score = (
+            fuzz.ratio(word, other) if min(len(word), len(other)) > 3 else 100.0 * (word == other)
+        )
+        best = max(best, score)
+    return best if best >= 75 else 0.0
