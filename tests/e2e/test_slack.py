@@ -312,3 +312,34 @@ async def test_an_error_gets_an_apology_and_the_app_keeps_working(core, sender, 
     await slack.wait_for("chat.postMessage")
     logged = caplog.text
     assert BOT_TOKEN not in logged and SIGNING_SECRET not in logged
+
+
+async def test_socket_mode_receives_commands_without_a_public_address(core, slack):
+    from tests.fakes.slack_api import APP_TOKEN
+
+    client = build_client(BOT_TOKEN, slack.base_url)
+    adapter = SlackAdapter(core, client, SIGNING_SECRET, app_token=APP_TOKEN)
+    server = BotServer(core, [adapter])
+    await server.start()
+    try:
+        assert adapter.routes() == []  # nothing to expose
+        envelope = await slack.push_over_socket(
+            "slash_commands",
+            {
+                "command": "/explain",
+                "text": "gil",
+                "user_id": ADA.id,
+                "user_name": ADA.name,
+                "channel_id": ADA_DM,
+                "channel_name": "directmessage",
+                "team_id": "T0TEAM",
+                "response_url": slack.response_url("socket"),
+            },
+        )
+        (message,) = await slack.wait_for("chat.postMessage")
+        assert texts(message.params["blocks"]).startswith("The GIL")
+        async with asyncio.timeout(5):
+            while envelope not in [ack["envelope_id"] for ack in slack.socket_acks]:
+                await asyncio.sleep(0.02)
+    finally:
+        await server.stop()
