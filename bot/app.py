@@ -149,13 +149,10 @@ async def db_upgrade(settings: Settings) -> int:
 async def export_user(settings: Settings, user: str) -> int:
     from bot.store.export import export_person
 
-    platform, _, platform_id = user.partition(":")
-    if not platform or not platform_id:
-        return _fail(ValueError("--user must be platform:id, like telegram:12345"))
-    try:
-        db = await open_store(settings)
-    except StartupError as error:
-        return _fail(error)
+    opened = await _open_for_person(settings, user)
+    if isinstance(opened, int):
+        return opened
+    db, platform, platform_id = opened
     try:
         data = await export_person(db, platform, platform_id)
     finally:
@@ -169,13 +166,10 @@ async def export_user(settings: Settings, user: str) -> int:
 async def forget_user(settings: Settings, user: str) -> int:
     from bot.store.export import forget_person
 
-    platform, _, platform_id = user.partition(":")
-    if not platform or not platform_id:
-        return _fail(ValueError("--user must be platform:id, like telegram:12345"))
-    try:
-        db = await open_store(settings)
-    except StartupError as error:
-        return _fail(error)
+    opened = await _open_for_person(settings, user)
+    if isinstance(opened, int):
+        return opened
+    db, platform, platform_id = opened
     try:
         removed = await forget_person(db, platform, platform_id)
     finally:
@@ -184,3 +178,14 @@ async def forget_user(settings: Settings, user: str) -> int:
         return _fail(LookupError(f"no person {user} in the database"))
     print(f"deleted everything stored about {user}")
     return 0
+
+
+async def _open_for_person(settings: Settings, user: str) -> tuple[Database, str, str] | int:
+    """The database and the person named `platform:id`, or the exit code of a clear failure."""
+    platform, _, platform_id = user.partition(":")
+    if not platform or not platform_id:
+        return _fail(ValueError("--user must be platform:id, like telegram:12345"))
+    try:
+        return await open_store(settings), platform, platform_id
+    except StartupError as error:
+        return _fail(error)

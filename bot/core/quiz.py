@@ -8,7 +8,7 @@ from bot.core.srs import Recall, apply_review, rating_for_choice
 from bot.core.timefmt import humanize_delta, short_utc
 from bot.core.turn import Turn
 from bot.store import queries
-from bot.store.models import Ask, Question, Topic
+from bot.store.models import Ask, Question, Schedule, Topic
 
 __all__ = ["answer_choice", "ask_next", "put_question", "rate_card", "reveal_card"]
 
@@ -120,22 +120,9 @@ async def answer_choice(
         ]
     correct = option == question.correct_index
     recall = rating_for_choice(correct)
-    recorded = await queries.insert_review(
-        turn.session,
-        ask_id=ask.id,
-        person_id=turn.person.id,
-        chat_id=ask.chat_id,
-        question_id=question.id,
-        rating=int(recall),
-        correct=correct,
-        reviewed_at=turn.now,
-        local_date=turn.today(),
-    )
-    if not recorded:
+    schedule = await _record(turn, ask, question, recall, correct)
+    if schedule is None:
         return [Message("You already answered this one; your first answer counts.", private=True)]
-    schedule = await queries.schedule_for(turn.session, turn.person.id, question.id)
-    schedule = apply_review(turn.scheduler, schedule, turn.person.id, question.id, recall, turn.now)
-    turn.session.add(schedule)
 
     right_answer = question.options[question.correct_index]
     verdict = "✅ **Right!**" if correct else f"❌ **Wrong.** The answer is: {right_answer}"
@@ -194,22 +181,9 @@ async def rate_card(turn: Turn, ask_id: int, rating: int) -> list[Reply]:
         recall = Recall(rating)
     except ValueError:
         return [Message("Rate your recall as Again, Hard, Good or Easy.", private=True)]
-    recorded = await queries.insert_review(
-        turn.session,
-        ask_id=ask.id,
-        person_id=turn.person.id,
-        chat_id=ask.chat_id,
-        question_id=question.id,
-        rating=int(recall),
-        correct=None,
-        reviewed_at=turn.now,
-        local_date=turn.today(),
-    )
-    if not recorded:
+    schedule = await _record(turn, ask, question, recall, None)
+    if schedule is None:
         return [Message("You already rated this card; your first rating counts.", private=True)]
-    schedule = await queries.schedule_for(turn.session, turn.person.id, question.id)
-    schedule = apply_review(turn.scheduler, schedule, turn.person.id, question.id, recall, turn.now)
-    turn.session.add(schedule)
     topic = await turn.session.get(Topic, question.topic_id)
     back = humanize_delta(schedule.due - turn.now)
     text = (
@@ -224,3 +198,26 @@ async def rate_card(turn: Turn, ask_id: int, rating: int) -> list[Reply]:
             private=turn.in_group,
         )
     ]
+
+
+async def _record(
+    turn: Turn, ask: Ask, question: Question, recall: Recall, correct: bool | None
+) -> Schedule | None:
+    """Log the review and move the card on; None when this person already answered this ask."""
+    recorded = await queries.insert_review(
+        turn.session,
+        ask_id=ask.id,
+        person_id=turn.person.id,
+        chat_id=ask.chat_id,
+        question_id=question.id,
+        rating=int(recall),
+        correct=correct,
+        reviewed_at=turn.now,
+        local_date=turn.today(),
+    )
+    if not recorded:
+        return None
+    schedule = await queries.schedule_for(turn.session, turn.person.id, question.id)
+    schedule = apply_review(turn.scheduler, schedule, turn.person.id, question.id, recall, turn.now)
+    turn.session.add(schedule)
+    return schedule
