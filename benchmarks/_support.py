@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import resource
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ __all__ = [
     "SeededPeople",
     "bench_database",
     "describe_backend",
+    "machine_reference",
     "open_core",
     "peak_rss_mb",
     "percentile",
@@ -101,7 +103,9 @@ class SeededPeople:
     reviews: int
 
 
-async def _insert_rows(connection: AsyncConnection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+async def _insert_rows(
+    connection: AsyncConnection, table: Any, rows: Sequence[dict[str, Any]]
+) -> None:
     for start in range(0, len(rows), _BATCH):
         await connection.execute(insert(table), list(rows[start : start + _BATCH]))
 
@@ -149,41 +153,48 @@ async def seed_people(
             .scalars()
             .all()
         )
-        schedules: list[dict[str, Any]] = []
-        reviews: list[dict[str, Any]] = []
-        for pid in platform_ids if schedules_per_person else []:
-            for question_id in rng.sample(questions, schedules_per_person):
-                last = now - timedelta(days=rng.uniform(1, 20))
-                due = now + timedelta(days=rng.uniform(-3, 6))
-                person_id = person_ids[pid]
-                schedules.append(
-                    {
-                        "person_id": person_id,
-                        "question_id": question_id,
-                        "state": 2,
-                        "step": None,
-                        "stability": rng.uniform(1, 30),
-                        "difficulty": rng.uniform(1, 10),
-                        "due": due,
-                        "last_review": last,
-                    }
-                )
-                correct = rng.random() < 0.7
-                reviews.append(
-                    {
-                        "ask_id": None,
-                        "person_id": person_id,
-                        "chat_id": chat_ids[pid],
-                        "question_id": question_id,
-                        "rating": 3 if correct else 1,
-                        "correct": correct,
-                        "reviewed_at": last,
-                        "local_date": last.date(),
-                    }
-                )
-        await _insert_rows(connection, Schedule.__table__, schedules)
-        await _insert_rows(connection, Review.__table__, reviews)
-    return SeededPeople(platform_ids, person_ids, chat_ids, len(schedules), len(reviews))
+        schedules = reviews = 0
+        for start in range(0, len(platform_ids) if schedules_per_person else 0, 1_000):
+            chunk = platform_ids[start : start + 1_000]
+            rows = [
+                _history(rng, person_ids[pid], chat_ids[pid], question_id, now)
+                for pid in chunk
+                for question_id in rng.sample(questions, schedules_per_person)
+            ]
+            await _insert_rows(connection, Schedule.__table__, [row[0] for row in rows])
+            await _insert_rows(connection, Review.__table__, [row[1] for row in rows])
+            schedules += len(rows)
+            reviews += len(rows)
+    return SeededPeople(platform_ids, person_ids, chat_ids, schedules, reviews)
+
+
+def _history(
+    rng: random.Random, person_id: int, chat_id: int, question_id: str, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A schedule row (a third of them due now) and the review that produced it."""
+    last = now - timedelta(days=rng.uniform(1, 20))
+    schedule = {
+        "person_id": person_id,
+        "question_id": question_id,
+        "state": 2,
+        "step": None,
+        "stability": rng.uniform(1, 30),
+        "difficulty": rng.uniform(1, 10),
+        "due": now + timedelta(days=rng.uniform(-3, 6)),
+        "last_review": last,
+    }
+    correct = rng.random() < 0.7
+    review = {
+        "ask_id": None,
+        "person_id": person_id,
+        "chat_id": chat_id,
+        "question_id": question_id,
+        "rating": 3 if correct else 1,
+        "correct": correct,
+        "reviewed_at": last,
+        "local_date": last.date(),
+    }
+    return schedule, review
 
 
 async def seed_subscriptions(core: Core, people: SeededPeople, *, due_at: datetime) -> int:
@@ -222,6 +233,30 @@ def percentile(values: Sequence[float], fraction: float) -> float:
         return float("nan")
     rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered)) - 1))
     return ordered[rank]
+
+
+async def machine_reference() -> str:
+    """This machine's speed right now, to compare runs by (shared virtual machines vary from
+    hour to hour): a fixed pure-Python loop, and one aiosqlite round trip to its worker thread
+    (execute, fetch, close on an in-memory database), which every SQL statement pays."""
+    import aiosqlite
+
+    started = time.perf_counter()
+    total = 0
+    for n in range(5_000_000):
+        total += n
+    loop = time.perf_counter() - started
+    async with aiosqlite.connect(":memory:") as connection:
+        started = time.perf_counter()
+        for _ in range(2_000):
+            cursor = await connection.execute("SELECT 1")
+            await cursor.fetchall()
+            await cursor.close()
+        round_trip = (time.perf_counter() - started) / 2_000
+    return (
+        f"machine reference: 5M-step Python loop {loop:.2f} s; "
+        f"aiosqlite SELECT 1 round trip {round_trip * 1e6:.0f} µs"
+    )
 
 
 def peak_rss_mb() -> float:

@@ -16,13 +16,16 @@ import argparse
 import asyncio
 import random
 import time
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from sqlalchemy import event
 
 from benchmarks._support import (
     bench_database,
     describe_backend,
+    machine_reference,
     open_core,
     peak_rss_mb,
     percentile,
@@ -44,8 +47,10 @@ QUESTION_FORMS = ("{}", "what is {}", "how does {} work", "{} in python", "expla
 @dataclass
 class Results:
     latencies: list[float] = field(default_factory=list)  # seconds, one per handle call
-    kinds: Counter[str] = field(default_factory=Counter)
+    finished: list[float] = field(default_factory=list)  # perf_counter at the end of each call
+    by_kind: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     elapsed: float = 0.0
+    statements: int = 0  # SQL statements executed (BEGIN included, COMMIT not)
 
     @property
     def count(self) -> int:
@@ -54,6 +59,15 @@ class Results:
     @property
     def rate(self) -> float:
         return self.count / self.elapsed if self.elapsed else 0.0
+
+    def segment_rates(self, parts: int = 10) -> list[float]:
+        """Commands per second in each successive tenth of the run (drift shows here)."""
+        ends = sorted(self.finished)
+        size = len(ends) // parts
+        return [
+            size / (ends[(i + 1) * size - 1] - ends[i * size]) if size > 1 else 0.0
+            for i in range(parts)
+        ]
 
 
 # --- the workload -----------------------------------------------------------------------------
@@ -110,8 +124,10 @@ class Driver:
     async def call(self, kind: str, event: Event) -> list[Reply]:
         started = time.perf_counter()
         replies = await self.core.handle(event)
-        self.results.latencies.append(time.perf_counter() - started)
-        self.results.kinds[kind] += 1
+        finished = time.perf_counter()
+        self.results.latencies.append(finished - started)
+        self.results.finished.append(finished)
+        self.results.by_kind[kind].append(finished - started)
         return replies
 
     async def round(self) -> None:
@@ -120,7 +136,9 @@ class Driver:
         person = PersonRef(PLATFORM, pid, f"Person {pid}")
         chat = ChatRef(PLATFORM, pid)
         if self.rng.random() >= QUIZ_SHARE:
-            await self.call("/explain", Command(person, chat, "explain", self.rng.choice(self.queries)))
+            await self.call(
+                "/explain", Command(person, chat, "explain", self.rng.choice(self.queries))
+            )
             return
         topic = ""
         if self.rng.random() < TOPIC_QUIZ_SHARE:
@@ -136,7 +154,9 @@ class Driver:
             elif isinstance(reply, CardPrompt):
                 await self.call("reveal", ButtonPress(person, chat, actions.reveal(reply.ask_id)))
                 rating = self.rng.choice((1, 2, 3, 3, 3, 4))
-                await self.call("rate", ButtonPress(person, chat, actions.rate(reply.ask_id, rating)))
+                await self.call(
+                    "rate", ButtonPress(person, chat, actions.rate(reply.ask_id, rating))
+                )
 
     async def run(self, commands: int) -> None:
         while self.results.count < commands:
@@ -159,8 +179,26 @@ async def drive(
     merged = Results(elapsed=elapsed)
     for driver in drivers:
         merged.latencies += driver.results.latencies
-        merged.kinds += driver.results.kinds
+        merged.finished += driver.results.finished
+        for kind, values in driver.results.by_kind.items():
+            merged.by_kind[kind] += values
     return merged
+
+
+@dataclass
+class StatementCounter:
+    count: int = 0
+
+
+def count_statements(core: Core) -> StatementCounter:
+    """Count the SQL statements the core sends (a SQLAlchemy event; nothing is changed)."""
+    counter = StatementCounter()
+
+    def on_execute(*_args: object) -> None:
+        counter.count += 1
+
+    event.listen(core.db.engine.sync_engine, "before_cursor_execute", on_execute)
+    return counter
 
 
 # --- runs -------------------------------------------------------------------------------------
@@ -189,26 +227,37 @@ async def measure(
             )
             seeding = time.perf_counter() - started
             await drive(core, seeded.platform_ids, warmup, 1, seed + 1000)
-            return await drive(core, seeded.platform_ids, commands, concurrency, seed), seeding
+            counter = count_statements(core)
+            results = await drive(core, seeded.platform_ids, commands, concurrency, seed)
+            results.statements = counter.count
+            return results, seeding
         finally:
             await core.db.dispose()
 
 
 def report(people_count: int, results: Results, seeding: float) -> None:
     lat = [v * 1000 for v in results.latencies]
-    mix = ", ".join(f"{kind} {n}" for kind, n in results.kinds.most_common())
+    kinds = sorted(results.by_kind.items(), key=lambda item: -len(item[1]))
+    mix = ", ".join(f"{kind} {len(values)}" for kind, values in kinds)
     print(f"people: {people_count:,} (seeded in {seeding:.1f} s)")
     print(f"commands handled: {results.count:,} in {results.elapsed:.2f} s ({mix})")
     print(f"commands per second: {results.rate:,.0f}")
+    tenths = results.segment_rates()
+    print(f"commands per second by tenth of the run: {' '.join(f'{r:.0f}' for r in tenths)}")
+    print(f"SQL statements per command: {results.statements / results.count:.1f}")
     print(f"latency p50: {percentile(lat, 0.50):.2f} ms")
     print(f"latency p99: {percentile(lat, 0.99):.2f} ms")
     print(f"latency max: {max(lat):.2f} ms")
+    for kind, values in kinds:
+        ms = [v * 1000 for v in values]
+        print(f"  {kind:<8} p50 {percentile(ms, 0.5):5.2f} ms, p99 {percentile(ms, 0.99):5.2f} ms")
     print(f"peak memory (ru_maxrss): {peak_rss_mb():.0f} MB")
 
 
 async def main_async(args: argparse.Namespace) -> None:
     backend = describe_backend(args.database_url)
     print(f"Core.handle benchmark on {backend}; concurrency {args.concurrency}; seed {args.seed}")
+    print(await machine_reference())
     if not args.scale:
         results, seeding = await measure(
             args.database_url,

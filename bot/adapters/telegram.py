@@ -63,11 +63,13 @@ ALLOWED_UPDATES = ["message", "callback_query", "poll_answer"]
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
 _TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 _CALLBACK_ANSWER_LIMIT = 200
+CONCURRENT_UPDATES = 16
 
 
 class RetryingRateLimiter(AIORateLimiter):
     """AIORateLimiter (Telegram's overall and group limits, RetryAfter waited out), plus:
 
+    - the overall limit spaced evenly rather than in bursts;
     - network errors and 5xx retried with backoff (BadRequest is a NetworkError subclass, and a
       bad request stays bad: never retried);
     - private chats spaced to about one message a second, which AIORateLimiter does not do.
@@ -82,6 +84,10 @@ class RetryingRateLimiter(AIORateLimiter):
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("max_retries", 5)
+        # Telegram's 30 messages a second, spread evenly: AIORateLimiter's default bucket lets 30
+        # go at once and 30 more within the same second, which a strict counter answers with 429.
+        kwargs.setdefault("overall_max_rate", 1)
+        kwargs.setdefault("overall_time_period", 1 / 30)
         super().__init__(**kwargs)
         self._network_retries = network_retries
         self._backoff = backoff
@@ -387,6 +393,9 @@ def build_application(token: str, base_url: str, *, polling: bool = True) -> App
         .base_url(base_url)
         .base_file_url(base_url.replace("/bot", "/file/bot"))
         .rate_limiter(RetryingRateLimiter())
+        # Handle several updates at once, so one person's slow send does not hold up the rest;
+        # database writes still queue one at a time where they must (SQLite).
+        .concurrent_updates(CONCURRENT_UPDATES)
         .connect_timeout(10)
         .read_timeout(15)
         .write_timeout(15)

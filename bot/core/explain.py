@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 __all__ = ["TopicEntry", "TopicIndex", "TopicMatch", "normalize_query"]
 
@@ -84,6 +84,7 @@ _MATCH_SCORE = 85.0
 _SUGGEST_SCORE = 45.0
 _WORD_BONUS = 0.3
 _MARGIN = 2.0
+_SHORTLIST = 24
 _SHORT = 3  # names this short (es, orm, gil) only match as a whole word
 
 
@@ -152,6 +153,21 @@ class TopicIndex:
         suggestions = tuple(topic for topic, score in ranked[:3] if score >= _SUGGEST_SCORE)
         return TopicMatch(None, suggestions)
 
+    def _candidates(self, normalized: str, specific: str) -> set[int]:
+        """The names worth scoring in full, picked by rapidfuzz's fast C scorers: the nearest
+        as wholes, any found inside the query, and short names present as a word."""
+        picked: set[int] = set()
+        for query, names in ((normalized, self._names), (specific, self._specific_names)):
+            for _, _, index in process.extract(query, names, scorer=fuzz.WRatio, limit=_SHORTLIST):
+                picked.add(index)
+            for _, _, index in process.extract(
+                query, names, scorer=fuzz.partial_ratio, limit=None, score_cutoff=90
+            ):
+                picked.add(index)
+        words = set(normalized.split())
+        picked.update(i for i, name in enumerate(self._names) if name in words)
+        return picked
+
     def _rank(self, normalized: str) -> list[tuple[str, float]]:
         """Topics by their best-scoring name, best first.
 
@@ -160,9 +176,9 @@ class TopicIndex:
         """
         query_specific = _specific(normalized)
         best: dict[str, float] = {}
-        for name, name_specific, owner in zip(
-            self._names, self._specific_names, self._owners, strict=True
-        ):
+        for index in self._candidates(normalized, query_specific):
+            name, name_specific = self._names[index], self._specific_names[index]
+            owner = self._owners[index]
             score = (_score(normalized, name) + _score(query_specific, name_specific)) / 2
             if score >= _SUGGEST_SCORE and score > best.get(owner, 0.0):
                 best[owner] = score

@@ -116,6 +116,8 @@ class Core:
         return replies
 
     async def _handle(self, event: Event) -> list[Reply]:
+        if isinstance(event, Command) and event.name == "reload" and self.is_admin(event.person):
+            return [await self._reload()]  # the sync runs its own transactions
         async with self.db.write() as session:
             now = self.clock()
             who = event.person

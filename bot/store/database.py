@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -42,6 +43,7 @@ class Database:
             write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._read = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write = async_sessionmaker(write_engine, expire_on_commit=False)
+        self._writer = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -50,7 +52,14 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        async with self._write() as session, session.begin():
+        if self._writer is None:
+            async with self._write() as session, session.begin():
+                yield session
+            return
+        # SQLite has one writer at a time, and a writer that finds the lock taken sleeps and
+        # polls (busy_timeout). Queue this process's writers here instead, first come first
+        # served; busy_timeout is left for writers in other processes.
+        async with self._writer, self._write() as session, session.begin():
             yield session
 
     async def serialize(self, connection: AsyncConnection | AsyncSession) -> None:

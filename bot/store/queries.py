@@ -70,8 +70,11 @@ async def ensure_person(
         "created_at": now,
         "unreachable": False,
     }
-    await insert_ignore(session, Person, values, ["platform", "platform_id"])
+    # Nearly every event comes from someone we know: look first, insert only when new.
     person = await find_person(session, platform, platform_id)
+    if person is None:
+        await insert_ignore(session, Person, values, ["platform", "platform_id"])
+        person = await find_person(session, platform, platform_id)
     assert person is not None
     if display_name and person.display_name != display_name:
         person.display_name = display_name
@@ -94,14 +97,21 @@ async def ensure_chat(
         "is_group": is_group,
         "title": title,
     }
-    await insert_ignore(session, Chat, values, ["platform", "platform_chat_id"])
-    result = await session.execute(
-        select(Chat).where(Chat.platform == platform, Chat.platform_chat_id == platform_chat_id)
-    )
-    chat = result.scalar_one()
+    chat = await find_chat(session, platform, platform_chat_id)
+    if chat is None:
+        await insert_ignore(session, Chat, values, ["platform", "platform_chat_id"])
+        chat = await find_chat(session, platform, platform_chat_id)
+    assert chat is not None
     if title and chat.title != title:
         chat.title = title
     return chat
+
+
+async def find_chat(session: AsyncSession, platform: str, platform_chat_id: str) -> Chat | None:
+    result = await session.execute(
+        select(Chat).where(Chat.platform == platform, Chat.platform_chat_id == platform_chat_id)
+    )
+    return result.scalar_one_or_none()
 
 
 async def active_topics(session: AsyncSession) -> Sequence[Topic]:
@@ -343,11 +353,7 @@ async def pause_chat(
 
     True when a chat was found.
     """
-    chat = (
-        await session.execute(
-            select(Chat).where(Chat.platform == platform, Chat.platform_chat_id == platform_chat_id)
-        )
-    ).scalar_one_or_none()
+    chat = await find_chat(session, platform, platform_chat_id)
     if chat is None:
         return False
     subscription = (

@@ -79,3 +79,26 @@ async def test_running_core_picks_up_a_content_sync_from_another_process(core, d
     await sync_bank(db, bank)  # as `revision-bot content sync` would, elsewhere
     assert await core.refresh_topics() is True
     assert core.index.topics["celery"].title == "Celery tasks"
+
+
+async def test_reload_syncs_the_real_bank_without_blocking_itself(db, clock, tmp_path):
+    import shutil
+
+    from bot.app import load_content
+    from bot.config import Settings
+    from tests.conftest import FIXTURE_CONTENT
+
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    settings = Settings(_env_file=None, content_dir=content)  # type: ignore[call-arg]
+    admin = await admin_core(db, clock)
+
+    async def reload_from_disk() -> str:
+        return str(await load_content(settings, db))
+
+    admin.reload_content = reload_from_disk
+    celery = content / "celery.md"
+    celery.write_text(celery.read_text().replace("title: Celery", "title: Celery task queue"))
+    reply = only(await FakeChat.private(admin, "1", "Root").say("/reload"))
+    assert reply.markdown.startswith("Bank reloaded:")
+    assert admin.index.topics["celery"].title == "Celery task queue"

@@ -1,0 +1,229 @@
+"""The daily question's fan-out: many subscribers due in the same minute, one DailyTicker tick.
+
+1. Throughput: 10,000 private-chat subscribers (people, chats, subscriptions and a few FSRS
+   schedules inserted in bulk, next push due now), one `DailyTicker.tick()` through the real
+   TelegramAdapter with no rate limiter, against a FakeTelegram in a child process.
+2. Flood limit: 300 subscribers through build_application's RetryingRateLimiter (Telegram's
+   30 msg/s overall, waits out 429s) against a fake that answers 429 to any message that would
+   make more than 30 messages in the last second (a sliding one-second window).
+
+A private daily push is a header message and a quiz poll for a choice question, or one message
+for a card, so messages outnumber pushes.
+
+    uv run python benchmarks/daily_fanout.py [--subscribers 10000] [--limited-subscribers 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from telegram.ext import Application, ApplicationBuilder
+
+from benchmarks._fake_telegram import FakeProcess, start_fake, stop_fake
+from benchmarks._support import (
+    bench_database,
+    describe_backend,
+    machine_reference,
+    open_core,
+    peak_rss_mb,
+    seed_people,
+    seed_subscriptions,
+)
+from bot.adapters.telegram import TelegramAdapter, build_application
+from bot.core.daily import Push
+from bot.core.handler import Core
+from bot.scheduler import DailyTicker, TickReport
+
+TELEGRAM_LIMIT = 30  # messages per second, the fake's flood limit in part 2
+
+
+@dataclass(frozen=True)
+class TickRun:
+    subscribers: int
+    report: TickReport
+    seconds: float
+    claim_seconds: float  # of `seconds`, spent in Core.claim_daily (claims are sequential)
+    messages: int
+    message_seconds: float  # first to last message the fake accepted
+    too_many: int
+
+    @property
+    def pushes_per_second(self) -> float:
+        return self.report.sent / self.seconds
+
+    @property
+    def message_rate(self) -> float:
+        return self.messages / self.message_seconds if self.message_seconds else 0.0
+
+
+@dataclass
+class ClaimTimer:
+    seconds: float = 0.0
+
+
+def time_claims(core: Core) -> ClaimTimer:
+    """Add up the time the tick spends in Core.claim_daily (the real method, only timed)."""
+    timer = ClaimTimer()
+    claim_daily = core.claim_daily
+
+    async def timed(platforms: frozenset[str], limit: int = 200) -> list[Push]:
+        started = time.perf_counter()
+        try:
+            return await claim_daily(platforms, limit)
+        finally:
+            timer.seconds += time.perf_counter() - started
+
+    core.claim_daily = timed  # type: ignore[method-assign]
+    return timer
+
+
+def unlimited_application(fake: FakeProcess) -> Application:  # type: ignore[type-arg]
+    """build_application's settings, without the rate limiter."""
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    return (
+        ApplicationBuilder()
+        .token(fake.token)
+        .base_url(fake.base_url)
+        .base_file_url(fake.base_url.replace("/bot", "/file/bot"))
+        .connect_timeout(10)
+        .read_timeout(15)
+        .write_timeout(15)
+        .updater(None)
+        .build()
+    )
+
+
+async def one_tick(
+    server_url: str | None,
+    subscribers: int,
+    *,
+    max_per_second: int | None,
+    rate_limited: bool,
+    schedules_per_person: int,
+    seed: int,
+) -> TickRun:
+    """Seed `subscribers` due now, run one tick against a fresh fake, return what happened."""
+    fake = await start_fake(max_per_second)
+    try:
+        async with bench_database(server_url) as url:
+            core = await open_core(url)
+            try:
+                now = datetime.now(UTC)
+                people = await seed_people(
+                    core,
+                    subscribers,
+                    now=now,
+                    schedules_per_person=schedules_per_person,
+                    rng=random.Random(seed),
+                )
+                await seed_subscriptions(core, people, due_at=now - timedelta(seconds=30))
+                application = (
+                    build_application(fake.token, fake.base_url, polling=False)
+                    if rate_limited
+                    else unlimited_application(fake)
+                )
+                await application.initialize()
+                try:
+                    adapter = TelegramAdapter(core, application)
+                    ticker = DailyTicker(core, {"telegram": adapter})
+                    claim_timer = time_claims(core)
+                    started = time.perf_counter()
+                    report = await ticker.tick()
+                    seconds = time.perf_counter() - started
+                finally:
+                    await application.shutdown()
+            finally:
+                await core.db.dispose()
+        state = await fake.state()
+    finally:
+        stop_fake(fake)
+    return TickRun(
+        subscribers,
+        report,
+        seconds,
+        claim_timer.seconds,
+        state["messages"],
+        state["last_reply_at"] - state["first_reply_at"],
+        state["too_many"],
+    )
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    backend = describe_backend(args.database_url)
+    print(f"Daily fan-out benchmark on {backend}; FakeTelegram in a child process")
+    print(await machine_reference())
+
+    free = await one_tick(
+        args.database_url,
+        args.subscribers,
+        max_per_second=None,
+        rate_limited=False,
+        schedules_per_person=args.schedules_per_person,
+        seed=args.seed,
+    )
+    report = free.report
+    print(f"part 1: {args.subscribers:,} subscribers due in the same minute, no rate limiter")
+    print(f"  sent {report.sent:,}, failed {report.failed}, retrying {report.retrying}")
+    print(f"  tick time: {free.seconds:.2f} s (claiming {free.claim_seconds:.2f} s of it)")
+    print(f"  pushes per second: {free.pushes_per_second:,.0f}")
+    print(
+        f"  messages per second (fake side): {free.message_rate:,.0f} ({free.messages:,} messages)"
+    )
+
+    limited = await one_tick(
+        args.database_url,
+        args.limited_subscribers,
+        max_per_second=TELEGRAM_LIMIT,
+        rate_limited=True,
+        schedules_per_person=args.schedules_per_person,
+        seed=args.seed + 1,
+    )
+    report = limited.report
+    print(
+        f"part 2: {args.limited_subscribers:,} subscribers through RetryingRateLimiter, fake "
+        f"answering 429 above {TELEGRAM_LIMIT} messages in any second"
+    )
+    print(f"  sent {report.sent:,}, failed {report.failed}, retrying {report.retrying}")
+    print(
+        f"  tick time: {limited.seconds:.2f} s ({limited.pushes_per_second:.1f} pushes/s, "
+        f"claiming {limited.claim_seconds:.2f} s of it)"
+    )
+    print(
+        f"  achieved rate: {limited.message_rate:.1f} messages/s "
+        f"({limited.messages:,} messages accepted)"
+    )
+    print(f"  429s returned by the fake: {limited.too_many}")
+    print(f"peak memory (ru_maxrss): {peak_rss_mb():.0f} MB")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=10_000, help="part 1 subscribers")
+    parser.add_argument(
+        "--limited-subscribers", type=int, default=300, help="part 2 subscribers (rate limited)"
+    )
+    parser.add_argument(
+        "--schedules-per-person", type=int, default=3, help="FSRS schedules seeded per person"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a PostgreSQL server URL (a fresh bench_* database is made on it and dropped); "
+        "default: a SQLite file in a temp directory",
+    )
+    parser.add_argument("--seed", type=int, default=3)
+    return parser.parse_args()
+
+
+def main() -> None:
+    asyncio.run(main_async(parse_args()))
+
+
+if __name__ == "__main__":
+    main()
