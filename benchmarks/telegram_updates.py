@@ -13,11 +13,10 @@ first update queued to the last reply the fake received.
   MessageHandler does not see poll answers, so the echo bot gets each poll answer as a text
   message from the same user instead.
 
-Both applications are built like bot.adapters.telegram.build_application (same timeouts), with
-the same rate limiter; by default RetryingRateLimiter with Telegram's overall 30 msg/s and
-per-group caps lifted (`--limiter uncapped`), since those caps, not the code, would set the
-rate. `--limiter real` uses build_application itself (capped at 30 msg/s overall);
-`--limiter none` builds both without a rate limiter.
+Both applications come from bot.adapters.telegram.build_application (same timeouts, same 16
+concurrent updates, same rate limiter); by default its RetryingRateLimiter with Telegram's
+overall 30 msg/s and per-group caps lifted (`--limiter uncapped`), since those caps, not the
+code, would set the rate. `--limiter real` keeps the caps (30 msg/s overall).
 
     uv run python benchmarks/telegram_updates.py [--updates 5000]
 """
@@ -26,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -34,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from benchmarks._fake_telegram import FakeProcess, start_fake, stop_fake
 from benchmarks._support import bench_database, machine_reference, open_core, peak_rss_mb
@@ -160,22 +158,16 @@ def measured_batch(
 
 
 def make_application(token: str, base_url: str, limiter: str) -> Application:  # type: ignore[type-arg]
-    """Built like build_application, with the chosen rate limiter."""
+    """build_application itself (the bot's timeouts, concurrency and limiter), with the overall
+    cap lifted unless `limiter` is "real"."""
     if limiter == "real":
         return build_application(token, base_url, polling=True)
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(base_url)
-        .base_file_url(base_url.replace("/bot", "/file/bot"))
-        .connect_timeout(10)
-        .read_timeout(15)
-        .write_timeout(15)
+    return build_application(
+        token,
+        base_url,
+        polling=True,
+        rate_limiter=RetryingRateLimiter(overall_max_rate=0, group_max_rate=0),
     )
-    if limiter == "uncapped":
-        builder = builder.rate_limiter(RetryingRateLimiter(overall_max_rate=0, group_max_rate=0))
-    return builder.build()
 
 
 async def run_full_bot(
@@ -270,7 +262,6 @@ LIMITER_NOTES = {
     "uncapped": "RetryingRateLimiter with Telegram's 30 msg/s overall and group caps lifted, "
     "for both bots",
     "real": "build_application's RetryingRateLimiter (30 msg/s overall), for both bots",
-    "none": "none, for both bots",
 }
 
 

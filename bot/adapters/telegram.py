@@ -383,7 +383,14 @@ class TelegramAdapter:
                 )
 
 
-def build_application(token: str, base_url: str, *, polling: bool = True) -> Application:  # type: ignore[type-arg]
+def build_application(
+    token: str,
+    base_url: str,
+    *,
+    polling: bool = True,
+    rate_limiter: AIORateLimiter | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The application as the bot runs it; `rate_limiter` replaces RetryingRateLimiter()."""
     # Opt in to python-telegram-bot's timedelta durations (RetryAfter.retry_after): without it,
     # every 429 logs a deprecation warning.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -392,7 +399,7 @@ def build_application(token: str, base_url: str, *, polling: bool = True) -> App
         .token(token)
         .base_url(base_url)
         .base_file_url(base_url.replace("/bot", "/file/bot"))
-        .rate_limiter(RetryingRateLimiter())
+        .rate_limiter(rate_limiter or RetryingRateLimiter())
         # Handle several updates at once, so one person's slow send does not hold up the rest;
         # database writes still queue one at a time where they must (SQLite).
         .concurrent_updates(CONCURRENT_UPDATES)
