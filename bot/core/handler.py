@@ -12,7 +12,7 @@ from fsrs import Scheduler
 from bot.bank.sync import bank_version
 from bot.core import actions, daily, quiz, stats
 from bot.core.commands import help_text, spec
-from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, PollAnswer, Text
+from bot.core.events import ButtonPress, Command, Event, PersonRef, PollAnswer, Text
 from bot.core.explain import TopicEntry, TopicIndex
 from bot.core.replies import Button, Explanation, Message, Reply
 from bot.core.srs import make_scheduler
@@ -121,22 +121,19 @@ class Core:
         async with self.db.write() as session:
             now = self.clock()
             who = event.person
-            person = await queries.ensure_person(
-                session, who.platform, who.platform_id, who.display_name, now
-            )
-            if who.timezone and not person.timezone:
-                person.timezone = who.timezone
             chat: Chat | None = None
             if isinstance(event, PollAnswer):
+                person = await queries.ensure_person(
+                    session, who.platform, who.platform_id, who.display_name, now
+                )
                 ask = await queries.ask_by_ref(session, event.platform_ref)
                 if ask is None:
                     return []
                 chat = await session.get(Chat, ask.chat_id)
             else:
-                ref: ChatRef = event.chat
-                chat = await queries.ensure_chat(
-                    session, ref.platform, ref.chat_id, ref.is_group, ref.title
-                )
+                person, chat = await queries.ensure_person_and_chat(session, who, event.chat, now)
+            if who.timezone and not person.timezone:
+                person.timezone = who.timezone
             turn = Turn(session, person, chat, now, self.index, self.scheduler)
             return await self._dispatch(turn, event)
 

@@ -34,7 +34,12 @@ class Database:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         engine_args: dict[str, Any] = {"echo": echo}
-        if not self.is_sqlite:
+        if self.is_sqlite:
+            # Every transaction here ends in an explicit commit or rollback (sessions with
+            # begin(), connections closed by SQLAlchemy), so the pool's extra ROLLBACK on each
+            # check-in is a wasted round trip to aiosqlite's thread (~20% of a small command).
+            engine_args.update(pool_reset_on_return=None)
+        else:
             engine_args.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **engine_args)
         write_engine = self.engine

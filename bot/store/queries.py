@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -54,6 +54,30 @@ __all__ = [
 ]
 
 
+class PersonKey(Protocol):
+    """Who acted, as a platform names them (bot.core.events.PersonRef fits)."""
+
+    @property
+    def platform(self) -> str: ...
+    @property
+    def platform_id(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+
+
+class ChatKey(Protocol):
+    """Where, as a platform names it (bot.core.events.ChatRef fits)."""
+
+    @property
+    def platform(self) -> str: ...
+    @property
+    def chat_id(self) -> str: ...
+    @property
+    def is_group(self) -> bool: ...
+    @property
+    def title(self) -> str: ...
+
+
 def _insert(session: AsyncSession, model: Any) -> Any:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
@@ -79,6 +103,39 @@ async def ensure_person(
     if display_name and person.display_name != display_name:
         person.display_name = display_name
     return person
+
+
+async def ensure_person_and_chat(
+    session: AsyncSession,
+    person: PersonKey,
+    chat: ChatKey,
+    now: datetime,
+) -> tuple[Person, Chat]:
+    """Both rows, read in one statement when both are known (nearly every event)."""
+    known = (
+        await session.execute(
+            select(Person, Chat)
+            .join_from(
+                Person,
+                Chat,
+                and_(Chat.platform == chat.platform, Chat.platform_chat_id == chat.chat_id),
+            )
+            .where(Person.platform == person.platform, Person.platform_id == person.platform_id)
+        )
+    ).first()
+    if known is None:
+        return (
+            await ensure_person(
+                session, person.platform, person.platform_id, person.display_name, now
+            ),
+            await ensure_chat(session, chat.platform, chat.chat_id, chat.is_group, chat.title),
+        )
+    found_person, found_chat = known
+    if person.display_name and found_person.display_name != person.display_name:
+        found_person.display_name = person.display_name
+    if chat.title and found_chat.title != chat.title:
+        found_chat.title = chat.title
+    return found_person, found_chat
 
 
 async def find_person(session: AsyncSession, platform: str, platform_id: str) -> Person | None:
