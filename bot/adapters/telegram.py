@@ -8,7 +8,8 @@ import hmac
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -29,6 +30,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
@@ -52,7 +54,7 @@ from bot.core.replies import (
     Reply,
 )
 
-__all__ = ["ALLOWED_UPDATES", "RetryingRateLimiter", "TelegramAdapter"]
+__all__ = ["ALLOWED_UPDATES", "PerChatUpdateProcessor", "RetryingRateLimiter", "TelegramAdapter"]
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,55 @@ class RetryingRateLimiter(AIORateLimiter):
                 log.warning("Telegram network error (%s); retrying in %.1fs", error, delay)
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates from different chats run at once; updates from one chat run in order.
+
+    A poll answer carries no chat, only its user: it queues with that user's private chat, so
+    an answer to a private quiz waits until the bot has finished sending (and linking) it.
+    """
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._chats: dict[int, _ChatQueue] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _ordering_key(update)
+        if key is None:
+            await coroutine
+            return
+        queue = self._chats.setdefault(key, _ChatQueue())
+        queue.pending += 1
+        try:
+            async with queue.lock:
+                await coroutine
+        finally:
+            queue.pending -= 1
+            if queue.pending == 0:
+                del self._chats[key]
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+@dataclass
+class _ChatQueue:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    pending: int = 0
+
+
+def _ordering_key(update: object) -> int | None:
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.poll_answer is not None and update.poll_answer.user is not None:
+        return update.poll_answer.user.id
+    return None
 
 
 class TelegramAdapter:
@@ -400,9 +451,9 @@ def build_application(
         .base_url(base_url)
         .base_file_url(base_url.replace("/bot", "/file/bot"))
         .rate_limiter(rate_limiter or RetryingRateLimiter())
-        # Handle several updates at once, so one person's slow send does not hold up the rest;
-        # database writes still queue one at a time where they must (SQLite).
-        .concurrent_updates(CONCURRENT_UPDATES)
+        # Handle several chats' updates at once, so one person's slow send does not hold up the
+        # rest; one chat's updates stay in order.
+        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
         .connect_timeout(10)
         .read_timeout(15)
         .write_timeout(15)

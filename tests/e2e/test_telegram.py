@@ -144,7 +144,21 @@ async def test_long_explanation_is_split_on_paragraphs(core, db, telegram):
     assert "reply_markup" in messages[-1].params and "reply_markup" not in messages[0].params
 
 
-async def test_group_quiz_grades_every_member_and_ranks_them(bot, telegram):
+async def reviews_recorded(db, count: int) -> None:
+    """Updates are handled concurrently: wait until the answers are in, as a person would."""
+    from sqlalchemy import func, select
+
+    from bot.store.models import Review
+
+    async with asyncio.timeout(5):
+        while True:
+            async with db.read() as session:
+                if await session.scalar(select(func.count()).select_from(Review)) >= count:
+                    return
+            await asyncio.sleep(0.02)
+
+
+async def test_group_quiz_grades_every_member_and_ranks_them(bot, telegram, db):
     group = group_chat()
     telegram.send_text(ADA, "/quiz@revision_test_bot gil", group)
     (poll,) = await telegram.wait_for("sendPoll")
@@ -153,6 +167,7 @@ async def test_group_quiz_grades_every_member_and_ranks_them(bot, telegram):
     pid = await poll_id(telegram)
     telegram.answer_poll(pid, ADA, right)
     telegram.answer_poll(pid, BOB, (right + 1) % 3)
+    await reviews_recorded(db, 2)
     telegram.send_text(BOB, "/leaderboard", group)
     (board,) = await telegram.wait_for("sendMessage")
     assert int(board.params["chat_id"]) == group["id"]
