@@ -3,26 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from tests.conftest import FIXTURE_CONTENT
 from tests.e2e.bot_process import BotProcess
 from tests.fakes.telegram_api import FakeTelegram, user
 
 
+def operator_env(database_url: str, home: Path, **platform: str) -> dict[str, str]:
+    """What an operator sets: the database, a free port, the content, plus the platforms'."""
+    return {
+        "DATABASE_URL": database_url,
+        "HOST": "127.0.0.1",
+        "PORT": "0",
+        "CONTENT_DIR": str(FIXTURE_CONTENT),
+        "LOG_LEVEL": "DEBUG",
+        "HOME": str(home),
+        **platform,
+    }
+
+
 async def test_polling_bot_answers_and_stops_cleanly_on_sigterm(db, database_url, tmp_path):
     telegram = FakeTelegram()
     await telegram.start()
     bot = BotProcess(
-        {
-            "DATABASE_URL": database_url,
-            "TELEGRAM_BOT_TOKEN": telegram.token,
-            "TELEGRAM_API_URL": telegram.base_url,
-            "HOST": "127.0.0.1",
-            "PORT": "0",
-            "CONTENT_DIR": str(FIXTURE_CONTENT),
-            "LOG_LEVEL": "DEBUG",
-            "HOME": str(tmp_path),
-        },
+        operator_env(
+            database_url,
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_API_URL=telegram.base_url,
+        ),
         tmp_path,
     )
     try:
@@ -53,19 +63,15 @@ async def test_telegram_and_slack_run_side_by_side_in_one_process(db, database_u
     await telegram.start()
     await slack.start()
     bot = BotProcess(
-        {
-            "DATABASE_URL": database_url,
-            "TELEGRAM_BOT_TOKEN": telegram.token,
-            "TELEGRAM_API_URL": telegram.base_url,
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.base_url,
-            "HOST": "127.0.0.1",
-            "PORT": "0",
-            "CONTENT_DIR": str(FIXTURE_CONTENT),
-            "LOG_LEVEL": "DEBUG",
-            "HOME": str(tmp_path),
-        },
+        operator_env(
+            database_url,
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_API_URL=telegram.base_url,
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=slack.base_url,
+        ),
         tmp_path,
     )
     try:

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.server import serve_locally
 from tests.fakes.specs import load_spec
 
 BOT_ID = 4242
@@ -64,11 +65,7 @@ class FakeTelegram:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_locally(app)
 
     async def stop(self) -> None:
         self._new_update.set()
