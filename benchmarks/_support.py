@@ -24,6 +24,7 @@ from bot.config import load_settings, to_async_url
 from bot.core.handler import Core
 from bot.metrics import Metrics
 from bot.store.models import Chat, Person, Question, Review, Schedule, Subscription
+from tests.postgres_admin import admin_execute
 
 __all__ = [
     "SeededPeople",
@@ -53,28 +54,13 @@ async def bench_database(server_url: str | None) -> AsyncIterator[str]:
             yield f"sqlite:///{Path(directory) / 'bench.db'}"
         return
     base = make_url(to_async_url(server_url))
+    base_url = base.render_as_string(hide_password=False)
     name = f"bench_{uuid.uuid4().hex[:10]}"
-    await _admin(base, f'CREATE DATABASE "{name}"')
+    await admin_execute(base_url, f'CREATE DATABASE "{name}"')
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        await _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def _admin(url: Any, statement: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username or "postgres",
-        password=url.password,
-        database=url.database or "postgres",
-    )
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+        await admin_execute(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def describe_backend(url: str | None) -> str:

@@ -21,6 +21,7 @@ from bot.core.srs import make_scheduler
 from bot.store.database import Database
 from bot.store.migrate import upgrade
 from tests.fakes.clock import FakeClock
+from tests.postgres_admin import admin_execute
 
 FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 REPO_ROOT = Path(__file__).parent.parent
@@ -34,28 +35,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", backends, scope="session")
 
 
-async def _admin_execute(url: str, *statements: str) -> None:
-    import asyncpg
-
-    parsed = make_url(url)
-    connection = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1",
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        password=parsed.password,
-        database=parsed.database or "postgres",
-    )
-    try:
-        for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 def _run_in_thread(statement_url: str, statement: str) -> None:
     """Run admin SQL from sync code, even when an event loop is already running here."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _admin_execute(statement_url, statement)).result()
+        pool.submit(asyncio.run, admin_execute(statement_url, statement)).result()
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +59,7 @@ async def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequ
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
     url = request.getfixturevalue("postgres_run_url")
-    await _admin_execute(url, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
+    await admin_execute(url, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
     return url
 
 

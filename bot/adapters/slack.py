@@ -180,13 +180,13 @@ class SlackAdapter:
         try:
             replies = await self.core.handle(event)
             await self._send(channel_id, replies, user_id=user_id)
-        except SlackApiError as error:
-            if _error_code(error) in {"not_in_channel", "channel_not_found"}:
-                await respond(text=NOT_IN_CHANNEL, response_type="ephemeral")
+        except Exception as error:
+            if isinstance(error, SlackApiError) and _error_code(error) in {
+                "not_in_channel",
+                "channel_not_found",
+            }:
+                await _safely(respond(text=NOT_IN_CHANNEL, response_type="ephemeral"))
                 return
-            log.exception("error answering a Slack command")
-            await _safely(respond(text=APOLOGY, response_type="ephemeral"))
-        except Exception:
             log.exception("error answering a Slack command")
             await _safely(respond(text=APOLOGY, response_type="ephemeral"))
 
