@@ -62,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _content_check(directory: Path | None) -> int:
+    from bot.bank.form import form_figures
     from bot.bank.validate import load_bank
 
     if directory is None:
@@ -77,6 +78,15 @@ def _content_check(directory: Path | None) -> int:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
     print(bank.summary())
+    figures = form_figures(bank)
+    for line in figures.lines():
+        print(f"  {line}")
+    form_problems = figures.problems()
+    for problem in form_problems:
+        print(f"form: {problem}")
+    if form_problems:
+        print("the options give the answer away too often: balance them", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -4,7 +4,10 @@ from tests.cli_runner import run_cli
 def test_content_check_prints_a_summary_for_a_clean_bank(tmp_path):
     result = run_cli("content", "check", tmp_path=tmp_path)
     assert result.returncode == 0
-    assert result.stdout.strip() == "2 topics, 5 questions (3 choice, 2 cards)"
+    summary, *figures = result.stdout.strip().splitlines()
+    assert summary == "2 topics, 5 questions (3 choice, 2 cards)"
+    assert "right option is the longest: 0% of 3 choice questions" in figures[0]
+    assert "levels: 1 junior (20%), 3 mid (60%), 1 senior (20%)" in figures[-1]
 
 
 def test_content_check_reports_file_and_line_and_exits_1(tmp_path):
@@ -12,7 +15,7 @@ def test_content_check_reports_file_and_line_and_exits_1(tmp_path):
     content.mkdir()
     (content / "bad.md").write_text(
         "---\nid: bad\ntitle: Bad\n---\nText.\n\n## Questions\n\n"
-        "### choice bad-one\nQ?\n\n- [ ] a\n- [ ] b\n\nWhy: x\n"
+        "### choice bad-one mid\nQ?\n\n- [ ] a\n- [ ] b\n\nWhy: x\n"
     )
     result = run_cli("content", "check", str(content), tmp_path=tmp_path)
     assert result.returncode == 1

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Bank", "CardQuestion", "ChoiceQuestion", "Problem", "Question", "Topic"]
+__all__ = ["LEVELS", "Bank", "CardQuestion", "ChoiceQuestion", "Problem", "Question", "Topic"]
+
+# How hard an interviewer would consider a question, easiest first.
+LEVELS = ("junior", "mid", "senior")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class ChoiceQuestion:
     correct_index: int
     why: str
     line: int
+    level: str = "mid"
 
     kind = "choice"
 
@@ -38,6 +42,7 @@ class CardQuestion:
     prompt: str
     answer: str
     line: int
+    level: str = "mid"
 
     kind = "card"
 
@@ -56,7 +61,6 @@ class Topic:
     see_also: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     questions: tuple[Question, ...] = ()
-    front_matter_line: dict[str, int] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ The format (see the README's "Content" section):
 
     ## Questions
 
-    ### choice gil-one-thread
+    ### choice gil-one-thread junior
     Question text?
     - [ ] wrong option
     - [x] right option
     Why: the short reason.
 
-    ### card gil-io
+    ### card gil-io mid
     Prompt?
     Answer: the answer, any Markdown, to the end of the section.
 """
@@ -32,12 +32,12 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bot.bank.model import CardQuestion, ChoiceQuestion, Problem, Question, Topic
+from bot.bank.model import LEVELS, CardQuestion, ChoiceQuestion, Problem, Question, Topic
 
 __all__ = ["parse_topic_file", "parse_topic_text"]
 
 _FRONT_MATTER_FENCE = "---"
-_QUESTION_HEADING = re.compile(r"^(choice|card)\s+(\S+)\s*$", re.IGNORECASE)
+_QUESTION_HEADING = re.compile(r"^(choice|card)\s+(\S+)(?:\s+(\S+))?\s*$", re.IGNORECASE)
 _OPTION_MARK = re.compile(r"^\[( |x|X)\]\s+(.*)$", re.DOTALL)
 _LIST_FIELDS = ("aliases", "tags", "see_also", "references")
 
@@ -183,17 +183,29 @@ def _parse_questions(
                 Problem(
                     path,
                     line,
-                    f"question heading must be 'choice <id>' or 'card <id>', got {title!r}",
+                    "question heading must be 'choice <id> <level>' or 'card <id> <level>', "
+                    f"got {title!r}",
                 )
             )
             continue
         kind, question_id = match.group(1).lower(), match.group(2)
+        level = (match.group(3) or "").lower()
+        if level not in LEVELS:
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"{kind} {question_id}: the heading must end with a level "
+                    f"({', '.join(LEVELS)}), got {match.group(3) or 'none'!r}",
+                )
+            )
+            continue
         if kind == "choice":
             question: Question | None = _parse_choice(
-                question_id, line, section, line_of, path, problems
+                question_id, level, line, section, line_of, path, problems
             )
         else:
-            question = _parse_card(question_id, line, section, body_lines, path, problems)
+            question = _parse_card(question_id, level, line, section, body_lines, path, problems)
         if question is not None:
             questions.append(question)
     return questions
@@ -209,6 +221,7 @@ def _top_level_paragraphs(section: list[Token]) -> list[tuple[Token, str]]:
 
 def _parse_choice(
     question_id: str,
+    level: str,
     line: int,
     section: list[Token],
     line_of: Any,
@@ -272,11 +285,13 @@ def _parse_choice(
         correct_index=correct[0],
         why=why,
         line=line,
+        level=level,
     )
 
 
 def _parse_card(
     question_id: str,
+    level: str,
     line: int,
     section: list[Token],
     body_lines: list[str],
@@ -301,4 +316,6 @@ def _parse_card(
         problems.append(Problem(path, line, f"card {question_id}: missing 'Answer:' paragraph"))
     if not prompt_parts or not answer:
         return None
-    return CardQuestion(id=question_id, prompt="\n".join(prompt_parts), answer=answer, line=line)
+    return CardQuestion(
+        id=question_id, prompt="\n".join(prompt_parts), answer=answer, line=line, level=level
+    )

@@ -20,7 +20,7 @@ More, with `code` and <angle> & ampersands.
 
 ## Questions
 
-### choice sample-pick
+### choice sample-pick junior
 Which one?
 
 - [ ] First
@@ -29,7 +29,7 @@ Which one?
 
 Why: Because the second is right.
 
-### card sample-card
+### card sample-card senior
 Recall this.
 
 Answer: The answer, with code:
@@ -58,10 +58,12 @@ def test_parses_front_matter_explanation_and_questions():
     assert choice.correct_index == 1
     assert choice.why == "Because the second is right."
     assert choice.line == 14
+    assert choice.level == "junior"
     assert isinstance(card, CardQuestion)
     assert card.prompt == "Recall this."
     assert card.answer.startswith("The answer, with code:")
     assert 'print("hi")' in card.answer
+    assert card.level == "senior"
 
 
 @pytest.mark.parametrize(
@@ -72,10 +74,12 @@ def test_parses_front_matter_explanation_and_questions():
         (GOOD.replace("title: Sample topic\n", ""), 1, "non-empty 'title'"),
         (GOOD.replace("aliases: [example]", "aliases: example"), 1, "'aliases' must be a list"),
         (GOOD.replace("## Questions", "## Quizzes"), 6, "missing '## Questions'"),
+        (GOOD.replace("sample-pick junior", "sample-pick"), 14, "must end with a level"),
+        (GOOD.replace("sample-pick junior", "sample-pick expert"), 14, "got 'expert'"),
         (
-            GOOD.replace("### choice sample-pick", "### poll sample-pick"),
+            GOOD.replace("### choice sample-pick junior", "### poll sample-pick junior"),
             14,
-            "must be 'choice <id>'",
+            "must be 'choice <id> <level>'",
         ),
         (GOOD.replace("- [x] Second", "- [ ] Second"), 14, "exactly one '[x]'"),
         (GOOD.replace("- [ ] Third", "- [x] Third"), 14, "exactly one '[x]'"),
@@ -105,7 +109,11 @@ def write(directory: Path, name: str, text: str) -> None:
         ("- [ ] Third", "- [ ] First", "two options are the same"),
         ("aliases: [example]", "see_also: [nowhere]", "'nowhere', which is not a topic"),
         ("id: sample", "id: Sample Topic", "must be lowercase"),
-        ("### card sample-card", "### card sample-pick", "question id is used more than once"),
+        (
+            "### card sample-card senior",
+            "### card sample-pick senior",
+            "question id is used more than once",
+        ),
         ("The short answer.", "x" * 4000, "explanation is"),
     ],
 )
