@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.app import build_core, open_store
-from bot.config import load_settings, to_async_url
+from bot.config import load_settings, to_driver_url
 from bot.core.handler import Core
 from bot.metrics import Metrics
 from bot.store.models import Chat, Person, Question, Review, Schedule, Subscription
@@ -49,11 +49,11 @@ _BATCH = 5_000
 async def bench_database(server_url: str | None) -> AsyncIterator[str]:
     """A fresh database URL: a SQLite file in a temp directory (no URL, or a sqlite URL), or a
     new `bench_<random>` database on the given PostgreSQL server, dropped afterwards."""
-    if server_url is None or make_url(to_async_url(server_url)).get_backend_name() == "sqlite":
+    if server_url is None or make_url(to_driver_url(server_url)).get_backend_name() == "sqlite":
         with tempfile.TemporaryDirectory(prefix="revision-bench-") as directory:
             yield f"sqlite:///{Path(directory) / 'bench.db'}"
         return
-    base = make_url(to_async_url(server_url))
+    base = make_url(to_driver_url(server_url))
     base_url = base.render_as_string(hide_password=False)
     name = f"bench_{uuid.uuid4().hex[:10]}"
     await admin_execute(base_url, f'CREATE DATABASE "{name}"')
@@ -66,7 +66,7 @@ async def bench_database(server_url: str | None) -> AsyncIterator[str]:
 def describe_backend(url: str | None) -> str:
     if url is None:
         return "SQLite (temp file)"
-    return make_url(to_async_url(url)).get_backend_name()
+    return make_url(to_driver_url(url)).get_backend_name()
 
 
 async def open_core(database_url: str) -> Core:

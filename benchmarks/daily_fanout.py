@@ -35,7 +35,8 @@ from benchmarks._support import (
     seed_people,
     seed_subscriptions,
 )
-from bot.adapters.telegram import TelegramAdapter, build_application
+from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram_transport import build_application
 from bot.core.daily import Push
 from bot.core.handler import Core
 from bot.scheduler import DailyTicker, TickReport

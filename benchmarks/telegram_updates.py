@@ -13,7 +13,7 @@ first update queued to the last reply the fake received.
   MessageHandler does not see poll answers, so the echo bot gets each poll answer as a text
   message from the same user instead.
 
-Both applications come from bot.adapters.telegram.build_application (same timeouts, same 16
+Both applications come from bot.adapters.telegram_transport.build_application (same timeouts, same 16
 concurrent updates, same rate limiter); by default its RetryingRateLimiter with Telegram's
 overall 30 msg/s and per-group caps lifted (`--limiter uncapped`), since those caps, not the
 code, would set the rate. `--limiter real` keeps the caps (30 msg/s overall).
@@ -36,12 +36,8 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from benchmarks._fake_telegram import FakeProcess, start_fake, stop_fake
 from benchmarks._support import bench_database, machine_reference, open_core, peak_rss_mb
-from bot.adapters.telegram import (
-    ALLOWED_UPDATES,
-    RetryingRateLimiter,
-    TelegramAdapter,
-    build_application,
-)
+from bot.adapters.telegram import ALLOWED_UPDATES, TelegramAdapter
+from bot.adapters.telegram_transport import RetryingRateLimiter, build_application
 from bot.server import BotServer
 
 QUIZ_SHARE, ANSWER_SHARE = 0.4, 0.3  # the rest: /explain

@@ -13,12 +13,17 @@ from sqlalchemy.engine import make_url
 from bot.bank.sync import SyncReport, sync_bank
 from bot.bank.validate import load_bank
 from bot.config import Settings
+from bot.core.catalog import Catalog
+from bot.core.clock import utc_now
+from bot.core.daily_service import DailyService
 from bot.core.handler import Core
+from bot.core.outbox import Outbox
+from bot.core.srs import make_scheduler
 from bot.metrics import Metrics
 from bot.store.database import Database
 from bot.store.migrate import upgrade
 
-__all__ = ["StartupError", "build_core", "chat", "open_store", "run"]
+__all__ = ["StartupError", "build_core", "build_daily", "chat", "open_store", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -57,21 +62,35 @@ async def load_content(settings: Settings, db: Database) -> SyncReport:
     return await sync_bank(db, bank)
 
 
-async def build_core(settings: Settings, db: Database, metrics: Metrics | None = None) -> Core:
+async def build_core(
+    settings: Settings,
+    db: Database,
+    metrics: Metrics | None = None,
+    outbox: Outbox | None = None,
+    catalog: Catalog | None = None,
+) -> Core:
+    """Sync the bank, then the core over it."""
     await load_content(settings, db)
-    core = Core(
-        db,
-        admin_ids=frozenset(settings.admin_ids),
-        daily_grace=timedelta(hours=settings.daily_grace_hours),
-        metrics=metrics,
-    )
 
     async def reload_content() -> str:
         return str(await load_content(settings, db))
 
-    core.reload_content = reload_content
+    core = Core(
+        db,
+        catalog or Catalog(),
+        admin_ids=frozenset(settings.admin_ids),
+        metrics=metrics,
+        reload_content=reload_content,
+        outbox=outbox,
+    )
     await core.load_topics()
     return core
+
+
+def build_daily(settings: Settings, db: Database, catalog: Catalog) -> DailyService:
+    return DailyService(
+        db, catalog, make_scheduler(), utc_now, grace=timedelta(hours=settings.daily_grace_hours)
+    )
 
 
 def _fail(error: Exception) -> int:
@@ -112,8 +131,9 @@ async def run(settings: Settings) -> int:
     except StartupError as error:
         return _fail(error)
     try:
-        core = await build_core(settings, db, Metrics())
-        await serve(settings, core)
+        metrics, outbox, catalog = Metrics(), Outbox(), Catalog()
+        core = await build_core(settings, db, metrics, outbox, catalog)
+        await serve(settings, core, build_daily(settings, db, catalog), outbox, metrics)
     except StartupError as error:
         return _fail(error)
     finally:

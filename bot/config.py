@@ -9,12 +9,13 @@ import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["ConfigError", "Settings", "default_content_dir", "load_settings", "to_async_url"]
+__all__ = ["ConfigError", "Settings", "default_content_dir", "load_settings", "to_driver_url"]
 
-_ASYNC_DRIVERS = {
-    "sqlite": "sqlite+aiosqlite",
-    "postgres": "postgresql+asyncpg",
-    "postgresql": "postgresql+asyncpg",
+# Synchronous drivers: a unit of work runs as one plain function (see bot.store.database).
+_DRIVERS = {
+    "sqlite": "sqlite+pysqlite",
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
 }
 
 
@@ -34,15 +35,15 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir / 'revision-bot.db'}"
 
 
-def to_async_url(url: str) -> str:
-    """Accept what people write (`sqlite:///x.db`, `postgresql://...`) and pick the async driver."""
+def to_driver_url(url: str) -> str:
+    """Accept what people write (`sqlite:///x.db`, `postgresql://...`) and pick the driver."""
     scheme, separator, rest = url.partition("://")
     if not separator:
         raise ValueError("expected a URL such as sqlite:///path.db or postgresql://user@host/db")
     base = scheme.split("+", 1)[0].lower()
-    if base not in _ASYNC_DRIVERS:
+    if base not in _DRIVERS:
         raise ValueError(f"unsupported database {base!r}; use sqlite:/// or postgresql://")
-    return f"{_ASYNC_DRIVERS[base]}://{rest}"
+    return f"{_DRIVERS[base]}://{rest}"
 
 
 class Settings(BaseSettings):
@@ -69,7 +70,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url_is_usable(cls, value: str) -> str:
-        return to_async_url(value.strip())
+        return to_driver_url(value.strip())
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -1,5 +1,6 @@
-"""APScheduler only ticks: once a minute it asks the core for due daily pushes and hands them
-to the adapters. What is due, and whether it was sent, lives in the database."""
+"""APScheduler only ticks: once a minute it asks the daily service for due pushes, in batches,
+hands them to the adapters, and records how sending went. What is due, and whether it was
+sent, lives in the database."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.adapters.base import Adapter, DeliveryFailed
-from bot.core.daily import Push
+from bot.core.daily_service import DailyService, Push, PushOutcome
 from bot.core.handler import Core
+from bot.metrics import Metrics
 
 __all__ = ["DailyTicker", "TickReport"]
 
@@ -33,11 +35,15 @@ class DailyTicker:
     def __init__(
         self,
         core: Core,
+        daily: DailyService,
         adapters: Mapping[str, Adapter],
         concurrency: int = 50,
         interval_seconds: int = 60,
+        metrics: Metrics | None = None,
     ) -> None:
         self.core = core
+        self.daily = daily
+        self.metrics = metrics
         self.adapters = dict(adapters)
         self.concurrency = concurrency
         self.interval_seconds = interval_seconds
@@ -73,27 +79,29 @@ class DailyTicker:
         try:
             await self.core.refresh_topics()
             await self.core.housekeeping()
+            await self.daily.requeue_stale()
         except Exception:
             log.exception("housekeeping failed")
         total = TickReport()
         platforms = frozenset(self.adapters)
-        if not platforms:
-            return total
+        semaphore = asyncio.Semaphore(self.concurrency)
         while True:
-            pushes = await self.core.claim_daily(platforms)
+            pushes = await self.daily.claim_due(platforms)
             if not pushes:
                 return total
-            semaphore = asyncio.Semaphore(self.concurrency)
             outcomes = await asyncio.gather(*(self._send(push, semaphore) for push in pushes))
+            await self.daily.record(outcomes)
+            sent = sum(1 for o in outcomes if o.error is None)
+            failed = sum(1 for o in outcomes if o.error is not None and o.permanent)
             total = TickReport(
-                sent=total.sent + outcomes.count("sent"),
-                failed=total.failed + outcomes.count("failed"),
-                retrying=total.retrying + outcomes.count("retry"),
+                sent=total.sent + sent,
+                failed=total.failed + failed,
+                retrying=total.retrying + len(outcomes) - sent - failed,
             )
-            if all(outcome == "retry" for outcome in outcomes):
+            if sent + failed == 0:
                 return total  # transient trouble: try again at the next tick
 
-    async def _send(self, push: Push, semaphore: asyncio.Semaphore) -> str:
+    async def _send(self, push: Push, semaphore: asyncio.Semaphore) -> PushOutcome:
         async with semaphore:
             try:
                 await self.adapters[push.platform].deliver(push.chat_id, push.replies)
@@ -101,15 +109,15 @@ class DailyTicker:
                 log.warning(
                     "daily push to %s:%s failed (%s)", push.platform, push.chat_id, failure.reason
                 )
-                await self.core.record_push(push, failure.reason, failure.permanent)
-                outcome = "failed" if failure.permanent else "retry"
+                outcome = PushOutcome(push, failure.reason, failure.permanent)
             except Exception as error:
                 log.exception("daily push to %s:%s failed", push.platform, push.chat_id)
-                await self.core.record_push(push, f"{type(error).__name__}: {error}", False)
-                outcome = "retry"
+                outcome = PushOutcome(push, f"{type(error).__name__}: {error}")
             else:
-                await self.core.record_push(push, None, False)
-                outcome = "sent"
-            if self.core.metrics is not None:
-                self.core.metrics.pushes.labels(push.platform, outcome).inc()
+                outcome = PushOutcome(push)
+            if self.metrics is not None:
+                label = (
+                    "sent" if outcome.error is None else "failed" if outcome.permanent else "retry"
+                )
+                self.metrics.pushes.labels(push.platform, label).inc()
             return outcome

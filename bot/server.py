@@ -12,31 +12,36 @@ from aiohttp import web
 
 from bot.adapters.base import Adapter, DeliveryFailed
 from bot.config import Settings
+from bot.core.daily_service import DailyService
 from bot.core.handler import Core
-from bot.core.replies import Message
+from bot.core.outbox import Outbox, Outgoing
+from bot.metrics import Metrics
 from bot.scheduler import DailyTicker
-from bot.store import queries
 
 __all__ = ["BotServer", "build_adapters", "serve"]
 
 log = logging.getLogger(__name__)
 
 
-def build_adapters(settings: Settings, core: Core) -> list[Adapter]:
+_OUTBOX_SENDERS = 20
+
+
+def build_adapters(settings: Settings, core: Core, metrics: Metrics | None) -> list[Adapter]:
     adapters: list[Adapter] = []
     if settings.telegram_enabled:
         from bot.adapters.telegram import TelegramAdapter
 
-        adapters.append(TelegramAdapter.from_settings(settings, core))
+        adapters.append(TelegramAdapter.from_settings(settings, core, metrics))
     if settings.slack_enabled:
         from bot.adapters.slack import SlackAdapter
 
-        adapters.append(SlackAdapter.from_settings(settings, core))
+        adapters.append(SlackAdapter.from_settings(settings, core, metrics))
     return adapters
 
 
 class BotServer:
-    """Starts and stops, in order: the HTTP server, the adapters."""
+    """Starts and stops, in order: the HTTP server, the adapters, the daily ticker and the
+    outbox senders."""
 
     def __init__(
         self,
@@ -45,15 +50,23 @@ class BotServer:
         host: str = "127.0.0.1",
         port: int = 0,
         *,
-        daily: bool = False,
+        daily: DailyService | None = None,
         tick_seconds: int = 60,
+        outbox: Outbox | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.core = core
         self.adapters = list(adapters)
-        by_platform = {a.platform: a for a in self.adapters}
+        self._by_platform = {a.platform: a for a in self.adapters}
         self.ticker = (
-            DailyTicker(core, by_platform, interval_seconds=tick_seconds) if daily else None
+            DailyTicker(
+                core, daily, self._by_platform, interval_seconds=tick_seconds, metrics=metrics
+            )
+            if daily is not None
+            else None
         )
+        self.outbox = outbox
+        self.metrics = metrics
         self.host = host
         self.requested_port = port
         self.port = port
@@ -63,8 +76,7 @@ class BotServer:
         for adapter in self.adapters:
             self.web_app.add_routes(adapter.routes())
         self._runner: web.AppRunner | None = None
-        self._background: set[asyncio.Task[None]] = set()
-        core.broadcast = self.broadcast
+        self._senders: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         self._runner = web.AppRunner(self.web_app, access_log=None)
@@ -79,6 +91,10 @@ class BotServer:
             await adapter.start()
         if self.ticker is not None:
             self.ticker.start()
+        if self.outbox is not None:
+            self._senders = [
+                asyncio.create_task(self._send_outbox(self.outbox)) for _ in range(_OUTBOX_SENDERS)
+            ]
         log.info(
             "listening on %s:%s with %s",
             self.host,
@@ -89,8 +105,15 @@ class BotServer:
     async def stop(self) -> None:
         if self.ticker is not None:
             self.ticker.shutdown()
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        if self.outbox is not None and self._senders:
+            try:
+                await asyncio.wait_for(self.outbox.join(), timeout=10)
+            except TimeoutError:
+                log.warning("stopping with broadcast messages still unsent")
+        for task in self._senders:
+            task.cancel()
+        await asyncio.gather(*self._senders, return_exceptions=True)
+        await self.core.close()
         for adapter in reversed(self.adapters):
             try:
                 await adapter.stop()
@@ -100,56 +123,61 @@ class BotServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def broadcast(self, text: str) -> int:
-        """Send a message to every subscribed chat, through each adapter's rate limiting;
-        returns at once with the number of chats, the sending goes on in the background."""
-        platforms = frozenset(a.platform for a in self.adapters)
-        async with self.core.db.read() as session:
-            chats = await queries.active_subscription_chats(session, platforms)
-        adapters = {a.platform: a for a in self.adapters}
-        message = Message(text)
+    async def _send_outbox(self, outbox: Outbox) -> None:
+        """Deliver what the core posted for other chats, through each adapter's rate limits."""
+        while True:
+            outgoing = await outbox.next()
+            try:
+                await self._deliver(outgoing)
+            finally:
+                outbox.done()
 
-        async def send_all() -> None:
-            semaphore = asyncio.Semaphore(20)
-
-            async def send(platform: str, chat_id: str) -> None:
-                async with semaphore:
-                    try:
-                        await adapters[platform].deliver(chat_id, [message])
-                    except DeliveryFailed as failure:
-                        log.warning("broadcast to %s:%s failed: %s", platform, chat_id, failure)
-
-            await asyncio.gather(*(send(p, c) for p, c in chats))
-
-        task = asyncio.create_task(send_all())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return len(chats)
+    async def _deliver(self, outgoing: Outgoing) -> None:
+        adapter = self._by_platform.get(outgoing.platform)
+        if adapter is None:
+            log.warning("no %s adapter: message to %s dropped", outgoing.platform, outgoing.chat_id)
+            return
+        try:
+            await adapter.deliver(outgoing.chat_id, outgoing.replies)
+        except DeliveryFailed as failure:
+            log.warning(
+                "delivery to %s:%s failed: %s", outgoing.platform, outgoing.chat_id, failure
+            )
+        except Exception:
+            log.exception("delivery to %s:%s failed", outgoing.platform, outgoing.chat_id)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     async def _metrics(self, _request: web.Request) -> web.Response:
-        if self.core.metrics is None:
+        if self.metrics is None:
             return web.Response(status=404, text="metrics are off")
-        return web.Response(body=self.core.metrics.render(), content_type="text/plain")
+        return web.Response(body=self.metrics.render(), content_type="text/plain")
 
     async def _healthz(self, _request: web.Request) -> web.Response:
-        if await self.core.db.ping():
+        if await self.core.healthy():
             return web.json_response({"status": "ok"})
         return web.json_response({"status": "database unavailable"}, status=503)
 
 
-async def serve(settings: Settings, core: Core) -> None:
+async def serve(
+    settings: Settings,
+    core: Core,
+    daily: DailyService,
+    outbox: Outbox,
+    metrics: Metrics | None,
+) -> None:
     """Run until SIGTERM or SIGINT, then finish in-flight work and return."""
     server = BotServer(
         core,
-        build_adapters(settings, core),
+        build_adapters(settings, core, metrics),
         settings.host,
         settings.port,
-        daily=True,
+        daily=daily,
         tick_seconds=settings.daily_tick_seconds,
+        outbox=outbox,
+        metrics=metrics,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,13 +1,10 @@
-"""Alembic environment: async engines, run through `connection.run_sync`."""
+"""Alembic environment: the bot hands in its connection; the alembic CLI gets an engine."""
 
 from __future__ import annotations
 
-import asyncio
-
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import engine_from_config, pool
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import async_engine_from_config
 
 from bot.store.models import Base
 
@@ -26,15 +23,15 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _run_async() -> None:
-    engine = async_engine_from_config(
+def _run_own_engine() -> None:
+    engine = engine_from_config(
         config.get_section(config.config_ini_section, {}),
         prefix="sqlalchemy.",
         poolclass=pool.NullPool,
     )
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-    await engine.dispose()
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
 
 
 def run_migrations_offline() -> None:
@@ -53,7 +50,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
     else:
-        asyncio.run(_run_async())
+        _run_own_engine()
 
 
 if context.is_offline_mode():

@@ -3,21 +3,23 @@ TEST_DATABASE_URL is set), a controllable clock, and a core over a small fixture
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.adapters.base import Adapter
 from bot.bank.sync import sync_bank
 from bot.bank.validate import load_bank
-from bot.config import to_async_url
+from bot.config import to_driver_url
+from bot.core.catalog import Catalog
+from bot.core.daily_service import DailyService
 from bot.core.handler import Core
 from bot.core.srs import make_scheduler
+from bot.scheduler import DailyTicker
 from bot.store.database import Database
 from bot.store.migrate import upgrade
 from tests.fakes.clock import FakeClock
@@ -35,31 +37,25 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", backends, scope="session")
 
 
-def _run_in_thread(statement_url: str, statement: str) -> None:
-    """Run admin SQL from sync code, even when an event loop is already running here."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, admin_execute(statement_url, statement)).result()
-
-
 @pytest.fixture(scope="session")
 def postgres_run_url() -> Iterator[str]:
     """A database of this test run's own on the TEST_DATABASE_URL server, dropped at the end."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
         pytest.skip("TEST_DATABASE_URL is not set")
-    base_url = to_async_url(base)
+    base_url = to_driver_url(base)
     name = f"revision_bot_test_{uuid.uuid4().hex[:10]}"
-    _run_in_thread(base_url, f'CREATE DATABASE "{name}"')
+    admin_execute(base_url, f'CREATE DATABASE "{name}"')
     yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    _run_in_thread(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin_execute(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 async def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     if backend == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return f"sqlite+pysqlite:///{tmp_path / 'test.db'}"
     url = request.getfixturevalue("postgres_run_url")
-    await admin_execute(url, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
+    admin_execute(url, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
     return url
 
 
@@ -81,6 +77,12 @@ async def core(db: Database, clock: FakeClock) -> Core:
     bank, problems = load_bank(FIXTURE_CONTENT)
     assert problems == []
     await sync_bank(db, bank)
-    bot_core = Core(db, clock=clock, scheduler=make_scheduler(fuzzing=False))
+    bot_core = Core(db, Catalog(), clock=clock, scheduler=make_scheduler(fuzzing=False))
     await bot_core.load_topics()
     return bot_core
+
+
+def daily_ticker(core: Core, adapters: dict[str, Adapter]) -> DailyTicker:
+    """The daily ticker as the server builds it, over the core's database, bank and clock."""
+    service = DailyService(core.db, core.catalog, make_scheduler(fuzzing=False), core.clock)
+    return DailyTicker(core, service, adapters)

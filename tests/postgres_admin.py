@@ -6,20 +6,18 @@ from __future__ import annotations
 from sqlalchemy.engine import make_url
 
 
-async def admin_execute(url: str, *statements: str) -> None:
-    """Run `statements` with asyncpg on the server and database `url` names, autocommitting."""
-    import asyncpg
+def admin_execute(url: str, *statements: str) -> None:
+    """Run `statements` with psycopg on the server and database `url` names, autocommitting."""
+    import psycopg
 
     parsed = make_url(url)
-    connection = await asyncpg.connect(
+    with psycopg.connect(
         host=parsed.host or "127.0.0.1",
         port=parsed.port or 5432,
         user=parsed.username or "postgres",
         password=parsed.password,
-        database=parsed.database or "postgres",
-    )
-    try:
+        dbname=parsed.database or "postgres",
+        autocommit=True,
+    ) as connection:
         for statement in statements:
-            await connection.execute(statement)
-    finally:
-        await connection.close()
+            connection.execute(statement)  # type: ignore[arg-type]

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.config import ConfigError, load_settings, to_async_url
+from bot.config import ConfigError, load_settings, to_driver_url
 
 
 @pytest.fixture(autouse=True)
@@ -13,18 +13,18 @@ def clean_environment(monkeypatch, tmp_path):
 @pytest.mark.parametrize(
     ("written", "used"),
     [
-        ("sqlite:///bot.db", "sqlite+aiosqlite:///bot.db"),
-        ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
-        ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
-        ("postgresql+psycopg2://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("sqlite:///bot.db", "sqlite+pysqlite:///bot.db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg2://u@h/db", "postgresql+psycopg://u@h/db"),
     ],
 )
 def test_database_url_picks_the_async_driver(written, used):
-    assert to_async_url(written) == used
+    assert to_driver_url(written) == used
 
 
 def test_default_database_is_a_sqlite_file():
-    assert load_settings().database_url.startswith("sqlite+aiosqlite:///")
+    assert load_settings().database_url.startswith("sqlite+pysqlite:///")
 
 
 def test_bad_database_url_names_the_variable(monkeypatch):

@@ -45,7 +45,7 @@ class ConsoleAdapter:
         self.interactive = self.stdin.isatty() if interactive is None else interactive
         self.console = Console(file=out, highlight=False, soft_wrap=not self.interactive)
         self.person = PersonRef("console", "local", display_name=_user_name())
-        self.chat = ChatRef("console", "local")
+        self.chat = ChatRef("console", "local", can_push=False)
         self._options_for: int | None = None  # ask id of the choice question on screen
         self._buttons: list[Button] = []
 
@@ -86,8 +86,9 @@ class ConsoleAdapter:
             return ButtonPress(
                 self.person, self.chat, actions.answer(self._options_for, int(line) - 1)
             )
-        if len(line) == 1 and line.lower() in _LETTERS[: len(self._buttons)]:
-            button = self._buttons[_LETTERS.index(line.lower())]
+        keys = [_key(i) for i in range(len(self._buttons))]
+        if line.lower() in keys:
+            button = self._buttons[keys.index(line.lower())]
             return ButtonPress(self.person, self.chat, button.action)
         return Text(self.person, self.chat, line)
 
@@ -136,17 +137,19 @@ def render_plain(reply: Reply, lettered: list[Button] | None = None) -> str:
     elif isinstance(reply, Explanation):
         parts.append(f"# {reply.title}")
         parts.append(reply.markdown)
-        if reply.see_also:
-            parts.append(
-                "See also: " + ", ".join(f"{title} (`{tid}`)" for tid, title in reply.see_also)
-            )
-        if reply.references:
-            parts.append("References:\n" + "\n".join(f"- {link}" for link in reply.references))
     elif isinstance(reply, Message):
         parts.append(reply.markdown)
     if lettered:
-        parts.append("  ".join(f"[{_LETTERS[i]}] {b.label}" for i, b in enumerate(lettered)))
+        parts.append("  ".join(f"[{_key(i)}] {b.label}" for i, b in enumerate(lettered)))
     return "\n\n".join(parts)
+
+
+def _key(position: int) -> str:
+    """a, b, ... z, then aa, ab, ...: enough letters for any number of buttons."""
+    if position < len(_LETTERS):
+        return _LETTERS[position]
+    first, second = divmod(position, len(_LETTERS))
+    return _LETTERS[first - 1] + _LETTERS[second]
 
 
 def _user_name() -> str:

@@ -6,6 +6,7 @@ one string per top-level block, so that adapters can split long texts on block b
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass
 from typing import Protocol
@@ -13,7 +14,7 @@ from typing import Protocol
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-__all__ = ["SLACK", "TELEGRAM", "pack", "render_blocks", "to_slack", "to_telegram"]
+__all__ = ["PLAIN", "SLACK", "TELEGRAM", "pack", "render_blocks"]
 
 _parser = MarkdownIt("commonmark")
 
@@ -79,12 +80,46 @@ class SlackMrkdwn:
         return "\n".join(f"> {line}" for line in inner.split("\n"))
 
 
+@dataclass(frozen=True)
+class PlainText:
+    """No markup at all: alerts, notification fallbacks, the plain terminal."""
+
+    def escape(self, text: str) -> str:
+        return text
+
+    def bold(self, inner: str) -> str:
+        return inner
+
+    def italic(self, inner: str) -> str:
+        return inner
+
+    def code(self, text: str) -> str:
+        return text
+
+    def pre(self, text: str, language: str) -> str:
+        return text
+
+    def link(self, href: str, inner: str) -> str:
+        return inner if inner == href else f"{inner} ({href})"
+
+    def quote(self, inner: str) -> str:
+        return "\n".join(f"> {line}" for line in inner.split("\n"))
+
+
 TELEGRAM = TelegramHtml()
 SLACK = SlackMrkdwn()
+PLAIN = PlainText()
 
 
 def render_blocks(markdown: str, dialect: Dialect) -> list[str]:
-    """One rendered string per top-level block (paragraph, list, code block, heading...)."""
+    """One rendered string per top-level block (paragraph, list, code block, heading...).
+
+    Cached: the same text (a topic's explanation, a question) is parsed once per dialect."""
+    return list(_render_blocks(markdown, dialect))
+
+
+@functools.lru_cache(maxsize=4096)
+def _render_blocks(markdown: str, dialect: Dialect) -> tuple[str, ...]:
     blocks: list[str] = []
     buffer: list[str] = []
     lists: list[list[int]] = []  # [ordered (0/1), next number] per open list
@@ -132,7 +167,7 @@ def render_blocks(markdown: str, dialect: Dialect) -> list[str]:
         if token.level == 0 and token.nesting <= 0 and buffer:
             blocks.append("".join(buffer).strip("\n"))
             buffer = []
-    return [block for block in blocks if block.strip()]
+    return tuple(block for block in blocks if block.strip())
 
 
 def _inline(children: list[Token], dialect: Dialect) -> str:
@@ -170,14 +205,6 @@ def _inline(children: list[Token], dialect: Dialect) -> str:
         _opened, _href, outer = stack.pop()
         parts = [*outer, *parts]
     return "".join(parts)
-
-
-def to_telegram(markdown: str) -> str:
-    return "\n\n".join(render_blocks(markdown, TELEGRAM))
-
-
-def to_slack(markdown: str) -> str:
-    return "\n\n".join(render_blocks(markdown, SLACK))
 
 
 def pack(blocks: list[str], limit: int, separator: str = "\n\n") -> list[str]:

@@ -31,7 +31,8 @@ from bot.core import actions
 from bot.core.commands import spec
 from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, Text
 from bot.core.handler import Core
-from bot.core.replies import AnswerTally, Message, Reply
+from bot.core.replies import APOLOGY, AnswerTally, Message, Reply
+from bot.metrics import Metrics
 
 __all__ = ["EVENTS_PATH", "SlackAdapter", "build_client"]
 
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
 NOT_IN_CHANNEL = (
     "I can't post in this channel yet. Invite me first (`/invite @revision-bot`), "
     "or talk to me in a direct message."
@@ -120,9 +120,11 @@ class SlackAdapter:
         self._register()
 
     @classmethod
-    def from_settings(cls, settings: Settings, core: Core) -> SlackAdapter:
+    def from_settings(
+        cls, settings: Settings, core: Core, metrics: Metrics | None = None
+    ) -> SlackAdapter:
         assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
-        waits = core.metrics.rate_limit_waits.labels(PLATFORM).inc if core.metrics else None
+        waits = metrics.rate_limit_waits.labels(PLATFORM).inc if metrics else None
         client = build_client(
             settings.slack_bot_token.get_secret_value(), settings.slack_api_url, waits
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.adapters.markdown import SLACK, pack, render_blocks
+from bot.adapters.markdown import PLAIN, SLACK, pack, render_blocks
 from bot.core import actions
 from bot.core.replies import (
     Button,
@@ -43,13 +43,7 @@ def render(reply: Reply) -> list[tuple[str, list[Block]]]:
         return _messages(reply.prompt, blocks, reply.buttons)
     if isinstance(reply, Explanation):
         blocks: list[Block] = [header(reply.title), *sections(reply.markdown)]
-        if reply.references:
-            links = " · ".join(f"<{url}|{_host(url)}>" for url in reply.references[:5])
-            blocks.append(_context_block(f"Read more: {links}"))
-        see_also = tuple(
-            Button(f"See also: {title}", actions.explain(tid)) for tid, title in reply.see_also
-        )
-        return _messages(reply.title, blocks, (*reply.buttons, *see_also))
+        return _messages(reply.title, blocks, reply.buttons)
     if isinstance(reply, Message):
         return _messages(reply.markdown, sections(reply.markdown), reply.buttons)
     return []
@@ -141,10 +135,4 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _plain(markdown: str) -> str:
-    return " ".join(markdown.replace("**", "").replace("`", "").split())
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).netloc or url
+    return " ".join(" ".join(render_blocks(markdown, PLAIN)).split())

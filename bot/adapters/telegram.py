@@ -1,36 +1,23 @@
-"""Telegram, on python-telegram-bot: commands, native quiz polls, buttons, webhook or polling."""
+"""Telegram, on python-telegram-bot: commands, native quiz polls, buttons, webhook or polling.
+
+Transport (rate limits, update order, the application) is in `telegram_transport`; turning
+replies into HTML and keyboards in `telegram_render`.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hmac
 import logging
-import os
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
 
 from aiohttp import web
-from aiolimiter import AsyncLimiter
-from telegram import (
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    Poll,
-    Update,
-)
-from telegram import (
-    Message as TelegramMessage,
-)
-from telegram.constants import MessageLimit, ParseMode
+from telegram import BotCommand, Poll, Update
+from telegram import Message as TelegramMessage
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import (
-    AIORateLimiter,
     Application,
-    ApplicationBuilder,
-    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
@@ -39,22 +26,16 @@ from telegram.ext import (
 )
 
 from bot.adapters.base import DeliveryFailed
-from bot.adapters.markdown import TELEGRAM, pack, render_blocks
+from bot.adapters.telegram_render import bold, keyboard, plain, render
+from bot.adapters.telegram_transport import RetryingRateLimiter, build_application
 from bot.config import Settings
 from bot.core.commands import COMMANDS, parse_command
 from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, PollAnswer, Text
 from bot.core.handler import Core
-from bot.core.replies import (
-    AnswerTally,
-    Button,
-    CardPrompt,
-    ChoicePrompt,
-    Explanation,
-    Message,
-    Reply,
-)
+from bot.core.replies import APOLOGY, AnswerTally, ChoicePrompt, Message, Reply
+from bot.metrics import Metrics
 
-__all__ = ["ALLOWED_UPDATES", "PerChatUpdateProcessor", "RetryingRateLimiter", "TelegramAdapter"]
+__all__ = ["ALLOWED_UPDATES", "TelegramAdapter"]
 
 log = logging.getLogger(__name__)
 
@@ -62,131 +43,6 @@ PLATFORM = "telegram"
 # Named explicitly: Telegram remembers the last allowed_updates, and a value left over from an
 # earlier run would silently drop poll answers or button presses.
 ALLOWED_UPDATES = ["message", "callback_query", "poll_answer"]
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
-_TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
-_CALLBACK_ANSWER_LIMIT = 200
-CONCURRENT_UPDATES = 16
-
-
-class RetryingRateLimiter(AIORateLimiter):
-    """AIORateLimiter (Telegram's overall and group limits, RetryAfter waited out), plus:
-
-    - the overall limit spaced evenly rather than in bursts;
-    - network errors and 5xx retried with backoff (BadRequest is a NetworkError subclass, and a
-      bad request stays bad: never retried);
-    - private chats spaced to about one message a second, which AIORateLimiter does not do.
-    """
-
-    def __init__(
-        self,
-        *,
-        network_retries: int = 3,
-        backoff: float = 0.5,
-        private_chat_burst: int = 3,
-        **kwargs: Any,
-    ) -> None:
-        kwargs.setdefault("max_retries", 5)
-        # Telegram's 30 messages a second, spread evenly: AIORateLimiter's default bucket lets 30
-        # go at once and 30 more within the same second, which a strict counter answers with 429.
-        kwargs.setdefault("overall_max_rate", 1)
-        kwargs.setdefault("overall_time_period", 1 / 30)
-        super().__init__(**kwargs)
-        self._network_retries = network_retries
-        self._backoff = backoff
-        self._burst = private_chat_burst
-        self._private: OrderedDict[int, AsyncLimiter] = OrderedDict()
-        self.on_rate_limited: Callable[[], None] | None = None
-
-    def _private_limiter(self, chat_id: int) -> AsyncLimiter:
-        limiter = self._private.pop(chat_id, None) or AsyncLimiter(self._burst, self._burst)
-        self._private[chat_id] = limiter
-        if len(self._private) > 10_000:
-            self._private.popitem(last=False)
-        return limiter
-
-    async def process_request(  # type: ignore[override]
-        self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> Any:
-        async def counted(*call_args: Any, **call_kwargs: Any) -> Any:
-            try:
-                return await callback(*call_args, **call_kwargs)
-            except RetryAfter:
-                if self.on_rate_limited is not None:
-                    self.on_rate_limited()
-                raise  # AIORateLimiter waits it out and tries again
-
-        chat_id = data.get("chat_id")
-        for attempt in range(self._network_retries + 1):
-            try:
-                if isinstance(chat_id, int) and chat_id > 0:
-                    await self._private_limiter(chat_id).acquire()
-                return await super().process_request(
-                    counted, args, kwargs, endpoint, data, rate_limit_args
-                )
-            except (BadRequest, Forbidden, RetryAfter):
-                raise
-            except NetworkError as error:
-                if attempt == self._network_retries:
-                    raise
-                delay = self._backoff * 2**attempt
-                log.warning("Telegram network error (%s); retrying in %.1fs", error, delay)
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
-
-
-class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Updates from different chats run at once; updates from one chat run in order.
-
-    A poll answer carries no chat, only its user: it queues with that user's private chat, so
-    an answer to a private quiz waits until the bot has finished sending (and linking) it.
-    """
-
-    def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
-        self._chats: dict[int, _ChatQueue] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _ordering_key(update)
-        if key is None:
-            await coroutine
-            return
-        queue = self._chats.setdefault(key, _ChatQueue())
-        queue.pending += 1
-        try:
-            async with queue.lock:
-                await coroutine
-        finally:
-            queue.pending -= 1
-            if queue.pending == 0:
-                del self._chats[key]
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-
-@dataclass
-class _ChatQueue:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    pending: int = 0
-
-
-def _ordering_key(update: object) -> int | None:
-    if not isinstance(update, Update):
-        return None
-    if update.effective_chat is not None:
-        return update.effective_chat.id
-    if update.poll_answer is not None and update.poll_answer.user is not None:
-        return update.poll_answer.user.id
-    return None
 
 
 class TelegramAdapter:
@@ -217,14 +73,16 @@ class TelegramAdapter:
         application.add_error_handler(self._on_error)
 
     @classmethod
-    def from_settings(cls, settings: Settings, core: Core) -> TelegramAdapter:
+    def from_settings(
+        cls, settings: Settings, core: Core, metrics: Metrics | None = None
+    ) -> TelegramAdapter:
         assert settings.telegram_bot_token is not None
         token = settings.telegram_bot_token.get_secret_value()
         webhook = settings.telegram_webhook_url
         application = build_application(token, settings.telegram_api_url, polling=not webhook)
         limiter = application.bot.rate_limiter
-        if core.metrics is not None and isinstance(limiter, RetryingRateLimiter):
-            waits = core.metrics.rate_limit_waits.labels(PLATFORM)
+        if metrics is not None and isinstance(limiter, RetryingRateLimiter):
+            waits = metrics.rate_limit_waits.labels(PLATFORM)
             limiter.on_rate_limited = waits.inc
         return cls(
             core,
@@ -324,7 +182,7 @@ class TelegramAdapter:
         chat_id = update.effective_chat.id
         for reply in replies:
             if isinstance(reply, Message) and reply.private and in_group:
-                await query.answer(_plain(reply.markdown), show_alert=True)
+                await query.answer(plain(reply.markdown), show_alert=True)
                 answered = True
             elif isinstance(reply, Message) and reply.replace and source is not None:
                 await self._edit(source, reply)
@@ -388,7 +246,7 @@ class TelegramAdapter:
                 continue  # Telegram's poll shows its own count
             if isinstance(reply, ChoicePrompt):
                 if reply.header:
-                    await bot.send_message(chat_id, _bold(reply.header), parse_mode=ParseMode.HTML)
+                    await bot.send_message(chat_id, bold(reply.header), parse_mode=ParseMode.HTML)
                 sent = await bot.send_poll(
                     chat_id,
                     question=reply.prompt,
@@ -434,82 +292,10 @@ class TelegramAdapter:
                 )
 
 
-def build_application(
-    token: str,
-    base_url: str,
-    *,
-    polling: bool = True,
-    rate_limiter: AIORateLimiter | None = None,
-) -> Application:  # type: ignore[type-arg]
-    """The application as the bot runs it; `rate_limiter` replaces RetryingRateLimiter()."""
-    # Opt in to python-telegram-bot's timedelta durations (RetryAfter.retry_after): without it,
-    # every 429 logs a deprecation warning.
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(base_url)
-        .base_file_url(base_url.replace("/bot", "/file/bot"))
-        .rate_limiter(rate_limiter or RetryingRateLimiter())
-        # Handle several chats' updates at once, so one person's slow send does not hold up the
-        # rest; one chat's updates stay in order.
-        .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
-        .connect_timeout(10)
-        .read_timeout(15)
-        .write_timeout(15)
-    )
-    if not polling:
-        builder = builder.updater(None)
-    return builder.build()
-
-
 def webhook_path(webhook_url: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(webhook_url).path or "/telegram/webhook"
-
-
-def render(reply: Reply) -> tuple[list[str], tuple[Button, ...]]:
-    """A reply as Telegram HTML chunks under 4096 characters, split between blocks, and the
-    buttons for the last chunk."""
-    if isinstance(reply, Explanation):
-        blocks = [_bold(reply.title), *render_blocks(reply.markdown, TELEGRAM)]
-        see_also = tuple(
-            Button(f"See also: {title}"[:60], f"explain:{tid}") for tid, title in reply.see_also
-        )
-        return pack(blocks, _TEXT_LIMIT), (*reply.buttons, *see_also)
-    if isinstance(reply, CardPrompt):
-        blocks = [
-            f"<i>{TELEGRAM.escape(reply.topic_title)}</i>",
-            *render_blocks(reply.prompt, TELEGRAM),
-        ]
-        if reply.header:
-            blocks.insert(0, _bold(reply.header))
-        return pack(blocks, _TEXT_LIMIT), reply.buttons
-    if isinstance(reply, Message):
-        return pack(render_blocks(reply.markdown, TELEGRAM) or ["…"], _TEXT_LIMIT), reply.buttons
-    return [], ()
-
-
-def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup:
-    """Short labels share a row (Again/Hard/Good/Easy); longer ones get two or one a row."""
-    longest = max(len(b.label) for b in buttons)
-    per_row = 4 if longest <= 8 else 2 if longest <= 24 else 1
-    rows = [
-        [InlineKeyboardButton(b.label, callback_data=b.action) for b in buttons[i : i + per_row]]
-        for i in range(0, len(buttons), per_row)
-    ]
-    return InlineKeyboardMarkup(rows)
-
-
-def _bold(text: str) -> str:
-    return f"<b>{TELEGRAM.escape(text)}</b>"
-
-
-def _plain(markdown: str) -> str:
-    """Markdown flattened for an alert (no formatting there), cut to Telegram's 200."""
-    text = markdown.replace("**", "").replace("`", "")
-    return text if len(text) <= _CALLBACK_ANSWER_LIMIT else text[: _CALLBACK_ANSWER_LIMIT - 1] + "…"
 
 
 def _person(update: Update) -> PersonRef:

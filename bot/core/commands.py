@@ -2,37 +2,74 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["COMMANDS", "CommandSpec", "help_text", "parse_command"]
+from bot.core import account, daily, lookup, stats
+from bot.core.replies import Message, Reply
+from bot.core.turn import Turn
+
+__all__ = ["COMMANDS", "CommandSpec", "help_text", "parse_command", "spec"]
+
+Run = Callable[[Turn, str], list[Reply]]
 
 
 @dataclass(frozen=True)
 class CommandSpec:
+    """A command. `run` handles it inside the event's transaction; None for the commands the
+    core runs itself, outside any transaction (/reload, /broadcast). `writes`: False when it
+    only reads, so a known person's command needs no write transaction."""
+
     name: str
     usage: str
     summary: str
+    run: Run | None
+    writes: bool = True
     groups_only: bool = False
     admin_only: bool = False
 
 
+def _help(turn: Turn, _args: str) -> list[Reply]:
+    return [Message(help_text(turn.is_admin))]
+
+
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec("start", "/start", "Say hello and see how to begin"),
-    CommandSpec("help", "/help", "List the commands"),
-    CommandSpec("quiz", "/quiz [topic]", "Ask the question you most need now"),
-    CommandSpec("explain", "/explain <topic or question>", "Explain a topic"),
-    CommandSpec("topics", "/topics", "List the topics"),
-    CommandSpec("daily", "/daily [HH:MM] [Area/City] | off", "Get a question every day"),
-    CommandSpec("stats", "/stats", "Your progress and streak"),
-    CommandSpec("leaderboard", "/leaderboard", "This group's best answerers", groups_only=True),
-    CommandSpec("forget", "/forget", "Delete everything stored about you"),
-    CommandSpec("reload", "/reload", "Reload the question bank", admin_only=True),
+    CommandSpec("start", "/start", "Say hello and see how to begin", account.welcome, False),
+    CommandSpec("help", "/help", "List the commands", _help, False),
     CommandSpec(
-        "broadcast", "/broadcast <text>", "Send a message to subscribed chats", admin_only=True
+        "quiz", "/quiz [level] [topic]", "Ask the question you most need now", lookup.quiz_command
+    ),
+    CommandSpec(
+        "explain", "/explain <topic or question>", "Explain a topic", lookup.explain, False
+    ),
+    CommandSpec("topics", "/topics", "List the topics", lookup.topics, False),
+    CommandSpec(
+        "daily", "/daily [HH:MM] [Area/City] | off", "Get a question every day", daily.daily_command
+    ),
+    CommandSpec(
+        "level", "/level [junior|mid|senior|any]", "Set the level /quiz asks", account.level
+    ),
+    CommandSpec("stats", "/stats", "Your progress and streak", stats.stats, False),
+    CommandSpec(
+        "leaderboard",
+        "/leaderboard",
+        "This group's best answerers",
+        stats.leaderboard,
+        False,
+        groups_only=True,
+    ),
+    CommandSpec("forget", "/forget", "Delete everything stored about you", account.confirm_forget),
+    CommandSpec("reload", "/reload", "Reload the question bank", None, admin_only=True),
+    CommandSpec(
+        "broadcast",
+        "/broadcast <text>",
+        "Send a message to subscribed chats",
+        None,
+        admin_only=True,
     ),
 )
 
-_BY_NAME = {spec.name: spec for spec in COMMANDS}
+_BY_NAME = {command.name: command for command in COMMANDS}
 
 
 def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:

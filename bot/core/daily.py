@@ -1,45 +1,25 @@
-"""The daily question: `/daily`, and which pushes are due, claimed once, and recorded.
-
-Times are kept as the person wrote them (local hour and minute, an IANA zone); the next push is
-stored in UTC. A day is counted in local dates, so daylight-saving changes neither skip nor
-double one: each local date gets exactly one push instant.
-"""
+"""`/daily`: subscribe a chat to one question a day at a local time, show or stop it; and what
+a claimed push says. When pushes are due is `pushtime`; claiming and recording them is
+`daily_service`."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core import quiz
+from bot.core.pushtime import next_push_after
 from bot.core.replies import Message, Reply
 from bot.core.stats import person_streak
 from bot.core.timefmt import humanize_delta
 from bot.core.turn import Turn
-from bot.store.models import Chat, Delivery, Subscription
-from bot.store.queries import insert_ignore
+from bot.store.daily import subscription_for_chat
+from bot.store.models import Subscription
 
-__all__ = [
-    "DailySetting",
-    "Push",
-    "claim",
-    "daily_command",
-    "due_subscription_ids",
-    "next_push_after",
-    "parse_daily",
-    "prepare_push",
-    "record_delivery",
-    "requeue_stale_claims",
-    "skip_missed",
-]
+__all__ = ["DailySetting", "daily_command", "parse_daily", "prepare_push"]
 
-# The terminal has nobody to push to: it only answers.
-UNPUSHABLE = frozenset({"console"})
-STALE_CLAIM = timedelta(minutes=5)
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 USAGE = (
     "Use `/daily HH:MM Area/City`, for example `/daily 07:30 Europe/Berlin` or `/daily 21:00 UTC`; "
@@ -92,39 +72,16 @@ def canonical_zone(name: str) -> str:
     return name
 
 
-def push_instant(local_day: date, hour: int, minute: int, zone: str) -> datetime:
-    """The UTC instant of hh:mm on a local date (a time skipped by DST lands just after)."""
-    return datetime.combine(local_day, time(hour, minute), tzinfo=ZoneInfo(zone)).astimezone(
-        ZoneInfo("UTC")
-    )
-
-
-def next_push_after(now: datetime, hour: int, minute: int, zone: str) -> datetime:
-    """The first push instant at or after `now`."""
-    today = now.astimezone(ZoneInfo(zone)).date()
-    for offset in range(3):
-        candidate = push_instant(today + timedelta(days=offset), hour, minute, zone)
-        if candidate >= now:
-            return candidate
-    raise AssertionError("a push is always found within three days")
-
-
-def push_day(subscription: Subscription) -> date:
-    """The local date the subscription's next push belongs to."""
-    return subscription.next_push_at.astimezone(ZoneInfo(subscription.timezone)).date()
-
-
-def following_push(subscription: Subscription) -> datetime:
-    day = push_day(subscription) + timedelta(days=1)
-    return push_instant(day, subscription.hour, subscription.minute, subscription.timezone)
-
-
 # --- /daily -----------------------------------------------------------------------------------
 
 
-async def daily_command(turn: Turn, args: str) -> Message:
+def daily_command(turn: Turn, args: str) -> list[Reply]:
+    return [_daily(turn, args)]
+
+
+def _daily(turn: Turn, args: str) -> Message:
     assert turn.chat is not None
-    if turn.chat.platform in UNPUSHABLE:
+    if not turn.can_push:
         return Message(
             "The daily question is pushed on Telegram and Slack. Here in the terminal, "
             "type /quiz whenever you like."
@@ -133,9 +90,7 @@ async def daily_command(turn: Turn, args: str) -> Message:
         wanted = parse_daily(args)
     except ValueError as error:
         return Message(str(error))
-    subscription = (
-        await turn.session.execute(select(Subscription).where(Subscription.chat_id == turn.chat.id))
-    ).scalar_one_or_none()
+    subscription = subscription_for_chat(turn.session, turn.chat.id)
     if wanted is None:
         return _describe(turn, subscription)
     if wanted == "off":
@@ -186,129 +141,13 @@ def _when(now: datetime, at: datetime, zone: str) -> str:
     return f"{local:%a %d %b at %H:%M} ({humanize_delta(at - now)})"
 
 
-# --- the tick ---------------------------------------------------------------------------------
+# --- the push ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Push:
-    """A claimed daily push: where it goes and what it says."""
-
-    subscription_id: int
-    local_date: date
-    platform: str
-    chat_id: str
-    replies: tuple[Reply, ...]
-
-
-async def due_subscription_ids(
-    session: AsyncSession, now: datetime, platforms: frozenset[str], limit: int
-) -> list[int]:
-    result = await session.execute(
-        select(Subscription.id)
-        .join(Chat, Chat.id == Subscription.chat_id)
-        .where(
-            Subscription.active.is_(True),
-            Subscription.next_push_at <= now,
-            Chat.platform.in_(platforms),
-        )
-        .order_by(Subscription.next_push_at)
-        .limit(limit)
-    )
-    return list(result.scalars())
-
-
-async def claim(session: AsyncSession, subscription: Subscription, now: datetime) -> date | None:
-    """Claim today's delivery for the subscription and move its next push to tomorrow.
-
-    Exactly one claimant wins the unique (subscription, local date) row; a delivery left to
-    retry can be claimed again. Returns the claimed local date, or None.
-    """
-    day = push_day(subscription)
-    won = await insert_ignore(
-        session,
-        Delivery,
-        {
-            "subscription_id": subscription.id,
-            "local_date": day,
-            "status": "claimed",
-            "attempts": 1,
-            "claimed_at": now,
-        },
-        ["subscription_id", "local_date"],
-    )
-    if not won:
-        result = await session.execute(
-            update(Delivery)
-            .where(
-                Delivery.subscription_id == subscription.id,
-                Delivery.local_date == day,
-                Delivery.status == "retry",
-            )
-            .values(status="claimed", attempts=Delivery.attempts + 1, claimed_at=now)
-        )
-        won = bool(result.rowcount)  # type: ignore[attr-defined]
-    subscription.next_push_at = following_push(subscription)
-    return day if won else None
-
-
-async def requeue_stale_claims(session: AsyncSession, now: datetime) -> int:
-    """Deliveries claimed by a process that died before recording them go back in the queue."""
-    stale = (
-        (
-            await session.execute(
-                select(Delivery).where(
-                    Delivery.status == "claimed", Delivery.claimed_at < now - STALE_CLAIM
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    for delivery in stale:
-        subscription = await session.get(Subscription, delivery.subscription_id)
-        delivery.status = "retry"
-        if subscription is not None:
-            subscription.next_push_at = push_instant(
-                delivery.local_date, subscription.hour, subscription.minute, subscription.timezone
-            )
-    return len(stale)
-
-
-async def prepare_push(turn: Turn) -> tuple[Reply, ...]:
+def prepare_push(turn: Turn) -> tuple[Reply, ...]:
     if turn.in_group:
         header = "📅 Question of the day"
     else:
-        streak = await person_streak(turn)
+        streak = person_streak(turn)
         header = f"📅 Your daily question · 🔥 {streak.current}-day streak"
-    return tuple(await quiz.ask_next(turn, header=header, is_daily=True))
-
-
-def record_delivery(
-    subscription: Subscription,
-    delivery: Delivery,
-    now: datetime,
-    error: str | None,
-    permanent: bool,
-) -> None:
-    """Sent; failed for good (pause the subscription); or failed for now (due again at once,
-    retried by the next ticks while the grace window lasts)."""
-    if error is None:
-        delivery.status, delivery.sent_at, delivery.error = "sent", now, None
-    elif permanent:
-        delivery.status, delivery.error = "failed", error[:500]
-        subscription.active = False
-        subscription.paused_reason = error[:200]
-    else:
-        delivery.status, delivery.error = "retry", error[:500]
-        subscription.next_push_at = push_instant(
-            delivery.local_date, subscription.hour, subscription.minute, subscription.timezone
-        )
-
-
-def skip_missed(subscription: Subscription, now: datetime, grace: timedelta) -> bool:
-    """Move past push instants older than the grace window; True if one was skipped."""
-    skipped = False
-    while subscription.next_push_at < now - grace:
-        subscription.next_push_at = following_push(subscription)
-        skipped = True
-    return skipped
+    return tuple(quiz.ask_next(turn, header=header, is_daily=True))

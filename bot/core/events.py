@@ -21,6 +21,7 @@ class ChatRef:
     chat_id: str
     is_group: bool = False
     title: str = ""
+    can_push: bool = True  # the adapter can send to this chat unprompted (daily, broadcast)
 
 
 @dataclass(frozen=True)

@@ -1,35 +1,52 @@
-"""The core's front door: one event in, a list of replies out, in one transaction."""
+"""The core's front door: one event in, a list of replies out, in one transaction.
+
+`Core.handle` is async; the handling itself is a plain function over one session (a unit of
+work) that the store runs in one hop. A command that only reads, from someone already known,
+runs in a read transaction; everything else in one write transaction.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fsrs import Scheduler
+from sqlalchemy.orm import Session
 
-from bot.bank.sync import bank_version
-from bot.core import actions, daily, quiz, stats
-from bot.core.commands import help_text, spec
+from bot.core import account, actions, lookup, quiz
+from bot.core.catalog import Catalog
+from bot.core.clock import Clock, utc_now
+from bot.core.commands import CommandSpec, spec
 from bot.core.events import ButtonPress, Command, Event, PersonRef, PollAnswer, Text
-from bot.core.explain import TopicEntry, TopicIndex
-from bot.core.replies import Button, Explanation, Message, Reply
+from bot.core.explain import TopicIndex
+from bot.core.outbox import Outbox, Outgoing
+from bot.core.replies import Message, Reply
 from bot.core.srs import make_scheduler
+from bot.core.stats import Progress, progress
 from bot.core.turn import Turn
 from bot.logs import bind_update
 from bot.metrics import Metrics
 from bot.store import queries
 from bot.store.database import Database
-from bot.store.models import Chat, Person, Subscription, Topic
+from bot.store.models import Ask, Chat, Person
 
-__all__ = ["Clock", "Core", "utc_now"]
+__all__ = ["Core"]
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
-
 MAX_ARGUMENT = 200
+# A poll's link to its ask is written with the next transaction of this process, or on its
+# own after this long when nothing else comes (a person cannot answer a poll faster).
+_LINK_FLUSH_SECONDS = 0.2
+_READ_ONLY_VERBS = frozenset({"explain", "topics"})
+_RECENT_LINKS = 10_000
+
+ReloadContent = Callable[[], Awaitable[str]]
+Links = dict[str, int]  # a platform reference (a Telegram poll id) -> the ask it carries
 
 
 def _label(event: Event) -> str:
@@ -44,57 +61,51 @@ def _label(event: Event) -> str:
     return "text"
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Core:
     """Dispatches events to the command modules; holds only shared, read-mostly state."""
 
     def __init__(
         self,
         db: Database,
+        catalog: Catalog | None = None,
         *,
         clock: Clock = utc_now,
         scheduler: Scheduler | None = None,
         admin_ids: frozenset[str] = frozenset(),
-        daily_grace: timedelta = timedelta(hours=6),
         metrics: Metrics | None = None,
+        reload_content: ReloadContent | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.db = db
-        self.metrics = metrics
-        self.daily_grace = daily_grace
+        self.catalog = catalog or Catalog()
         self.clock = clock
         self.scheduler = scheduler or make_scheduler()
         self.admin_ids = admin_ids
-        self.index = TopicIndex(())
-        self._bank_version: str | None = None
-        # Set by the app and the server; None where unavailable (the terminal cannot broadcast).
-        self.reload_content: Callable[[], Awaitable[str]] | None = None
-        self.broadcast: Callable[[str], Awaitable[int]] | None = None
+        self._metrics = metrics
+        self._reload_content = reload_content
+        self._outbox = outbox
+        self._pending_links: dict[str, int] = {}
+        # The links this process made lately, so a poll answer that overtakes the commit of
+        # its own link (another update's transaction carries it) still finds its question.
+        self._recent_links: OrderedDict[str, int] = OrderedDict()
+        self._link_flush: asyncio.TimerHandle | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    @property
+    def index(self) -> TopicIndex:
+        return self.catalog.index
 
     async def load_topics(self) -> None:
         """(Re)build the topic index from the database."""
-        async with self.db.read() as session:
-            version = await bank_version(session)
-            topics = await queries.active_topics(session)
-            entries = [TopicEntry(t.id, t.title, tuple(t.aliases)) for t in topics]
-        self.index = TopicIndex(entries)
-        self._bank_version = version
-
-    async def housekeeping(self) -> None:
-        """Once a minute: forget event ids old enough that no platform will redeliver them."""
-        async with self.db.write() as session:
-            await queries.prune_seen(session, self.clock() - timedelta(days=2))
+        await self.db.read(self.catalog.load)
 
     async def refresh_topics(self) -> bool:
         """Reload the topic index if `content sync` (from any process) changed the bank."""
-        async with self.db.read() as session:
-            version = await bank_version(session)
-        if version == self._bank_version:
-            return False
-        await self.load_topics()
-        return True
+        return await self.db.read(self.catalog.refresh)
+
+    async def housekeeping(self) -> None:
+        """Once a minute: forget event ids old enough that no platform will redeliver them."""
+        await self.db.write(queries.prune_seen, self.clock() - timedelta(days=2))
 
     async def handle(self, event: Event) -> list[Reply]:
         label = _label(event)
@@ -105,113 +116,164 @@ class Core:
         try:
             replies = await self._handle(event)
         except Exception:
-            if self.metrics:
-                self.metrics.errors.labels(platform).inc()
+            if self._metrics:
+                self._metrics.errors.labels(platform).inc()
             raise
-        if self.metrics:
-            self.metrics.updates.labels(platform, label).inc()
-            self.metrics.latency.labels(platform).observe(time.perf_counter() - started)
+        if self._metrics:
+            self._metrics.updates.labels(platform, label).inc()
+            self._metrics.latency.labels(platform).observe(time.perf_counter() - started)
             if label in {"poll_answer", "button:answer", "button:rate"}:
-                self.metrics.answers.labels(platform, label.removeprefix("button:")).inc()
+                self._metrics.answers.labels(platform, label.removeprefix("button:")).inc()
         return replies
 
-    async def _handle(self, event: Event) -> list[Reply]:
-        if isinstance(event, Command) and event.name == "reload" and self.is_admin(event.person):
-            return [await self._reload()]  # the sync runs its own transactions
-        async with self.db.write() as session:
-            now = self.clock()
-            who = event.person
-            chat: Chat | None = None
-            if isinstance(event, PollAnswer):
-                person = await queries.ensure_person(
-                    session, who.platform, who.platform_id, who.display_name, now
-                )
-                ask = await queries.ask_by_ref(session, event.platform_ref)
-                if ask is None:
-                    return []
-                chat = await session.get(Chat, ask.chat_id)
-            else:
-                person, chat = await queries.ensure_person_and_chat(session, who, event.chat, now)
-            if who.timezone and not person.timezone:
-                person.timezone = who.timezone
-            turn = Turn(session, person, chat, now, self.index, self.scheduler)
-            return await self._dispatch(turn, event)
+    async def healthy(self) -> bool:
+        """Whether the database answers."""
+        return await self.db.ping()
 
     async def first_time(self, key: str) -> bool:
         """True the first time a platform event id is seen; False for a redelivery."""
-        async with self.db.write() as session:
-            return await queries.mark_seen(session, key, self.clock())
+        return await self.db.write(queries.mark_seen, key, self.clock())
 
-    async def progress(self, who: PersonRef) -> stats.Progress:
+    async def progress(self, who: PersonRef) -> Progress:
         """A person's progress, for platforms that show it outside a chat (Slack's App Home)."""
-        async with self.db.write() as session:
-            person = await queries.ensure_person(
-                session, who.platform, who.platform_id, who.display_name, self.clock()
-            )
-            turn = Turn(session, person, None, self.clock(), self.index, self.scheduler)
-            return await stats.progress(turn)
+        return await self.db.write(self._progress, who, self.clock())
 
     async def mark_unreachable(self, platform: str, chat_id: str, reason: str) -> None:
         """The platform refused for good (bot blocked, channel gone): stop pushing to the chat."""
-        async with self.db.write() as session:
-            await queries.pause_chat(session, platform, chat_id, reason)
-
-    async def claim_daily(self, platforms: frozenset[str], limit: int = 200) -> list[daily.Push]:
-        """Claim the daily pushes due now on these platforms (each by one process only)."""
-        now = self.clock()
-        async with self.db.write() as session:
-            await daily.requeue_stale_claims(session, now)
-        async with self.db.read() as session:
-            due = await daily.due_subscription_ids(session, now, platforms, limit)
-        pushes: list[daily.Push] = []
-        for subscription_id in due:
-            async with self.db.write() as session:
-                subscription = await session.get(Subscription, subscription_id)
-                if subscription is None or not subscription.active:
-                    continue
-                if subscription.next_push_at > now:
-                    continue  # another process got here first
-                daily.skip_missed(subscription, now, self.daily_grace)
-                if subscription.next_push_at > now:
-                    continue
-                day = await daily.claim(session, subscription, now)
-                if day is None:
-                    continue
-                chat = await session.get(Chat, subscription.chat_id)
-                person = await session.get(Person, subscription.person_id)
-                if chat is None or person is None:
-                    continue
-                turn = Turn(session, person, chat, now, self.index, self.scheduler)
-                replies = await daily.prepare_push(turn)
-                pushes.append(
-                    daily.Push(subscription.id, day, chat.platform, chat.platform_chat_id, replies)
-                )
-        return pushes
-
-    async def record_push(self, push: daily.Push, error: str | None, permanent: bool) -> None:
-        async with self.db.write() as session:
-            subscription = await session.get(Subscription, push.subscription_id)
-            delivery = await queries.delivery_for(session, push.subscription_id, push.local_date)
-            if subscription is None or delivery is None:
-                return
-            daily.record_delivery(subscription, delivery, self.clock(), error, permanent)
-            if permanent:
-                await queries.pause_chat(session, push.platform, push.chat_id, error or "")
+        await self.db.write(queries.pause_chat, platform, chat_id, reason)
 
     async def link_ask(self, ask_id: int, platform_ref: str) -> None:
-        """Remember which platform object (a Telegram poll) carries an ask."""
-        async with self.db.write() as session:
-            await queries.set_ask_ref(session, ask_id, platform_ref)
+        """Remember which platform object (a Telegram poll) carries an ask. The link rides
+        along with the next transaction instead of costing one of its own."""
+        self._pending_links[platform_ref] = ask_id
+        self._recent_links[platform_ref] = ask_id
+        if len(self._recent_links) > _RECENT_LINKS:
+            self._recent_links.popitem(last=False)
+        if self._link_flush is None:
+            loop = asyncio.get_running_loop()
+            self._link_flush = loop.call_later(_LINK_FLUSH_SECONDS, self._flush_in_background)
 
-    async def _dispatch(self, turn: Turn, event: Event) -> list[Reply]:
+    async def flush_links(self) -> None:
+        """Write the links that no transaction has taken yet (at a pause, and at shutdown)."""
+        if self._link_flush is not None:
+            self._link_flush.cancel()
+            self._link_flush = None
+        links = self._take_links()
+        if not links:
+            return
+        try:
+            await self.db.write(queries.set_ask_refs, links)
+        except Exception:
+            self._pending_links = links | self._pending_links
+            raise
+
+    async def close(self) -> None:
+        await self.flush_links()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    # --- one event ----------------------------------------------------------------------------
+
+    async def _handle(self, event: Event) -> list[Reply]:
+        command = spec(event.name) if isinstance(event, Command) else None
+        runs_alone = command is not None and command.run is None
+        if isinstance(event, Command) and runs_alone and self.is_admin(event.person):
+            assert command is not None
+            return await self._outside_transaction(command, event.args)
+        now = self.clock()
+        if self._is_read_only(event, command) and not self._pending_links:
+            replies = await self.db.read(self._handle_known, event, now)
+            if replies is not None:
+                return replies
+        links = self._take_links()
+        try:
+            if isinstance(event, PollAnswer):
+                known = self._recent_links.get(event.platform_ref)
+                return await self.db.write(self._handle_poll_answer, event, now, links, known)
+            return await self.db.write(self._handle_in, event, now, links)
+        except Exception:
+            self._pending_links = links | self._pending_links
+            raise
+
+    @staticmethod
+    def _is_read_only(event: Event, command: CommandSpec | None) -> bool:
         if isinstance(event, Command):
-            return await self._command(turn, event.name, event.args, event.person)
+            return command is not None and not command.writes
         if isinstance(event, ButtonPress):
-            return await self._press(turn, event.action)
-        if isinstance(event, PollAnswer):
-            ask = await queries.ask_by_ref(turn.session, event.platform_ref)
-            assert ask is not None
-            return await quiz.answer_choice(turn, ask.id, event.option, via_poll=True)
+            action = actions.parse(event.action)
+            return action is not None and action.verb in _READ_ONLY_VERBS
+        return False
+
+    def _handle_known(self, session: Session, event: Event, now: datetime) -> list[Reply] | None:
+        """The read-only path; None when the person or chat is new or changed (then the event
+        is handled again in a write transaction)."""
+        assert not isinstance(event, PollAnswer)
+        who = event.person
+        known = queries.known_person_and_chat(session, who, event.chat)
+        if known is None:
+            return None
+        person, chat = known
+        if who.timezone and not person.timezone:
+            return None
+        return self._dispatch(self._turn(session, person, chat, now, event), event)
+
+    def _handle_in(
+        self, session: Session, event: Command | Text | ButtonPress, now: datetime, links: Links
+    ) -> list[Reply]:
+        if links:
+            queries.set_ask_refs(session, links)
+        who = event.person
+        person, chat = queries.ensure_person_and_chat(session, who, event.chat, now)
+        if who.timezone and not person.timezone:
+            person.timezone = who.timezone
+        return self._dispatch(self._turn(session, person, chat, now, event), event)
+
+    def _handle_poll_answer(
+        self,
+        session: Session,
+        event: PollAnswer,
+        now: datetime,
+        links: Links,
+        known_ask_id: int | None,
+    ) -> list[Reply]:
+        """A poll answer names only the poll: its ask is found by this process's own recent
+        links, else by the link stored in the database (a poll another process sent)."""
+        if links:
+            queries.set_ask_refs(session, links)
+        who = event.person
+        person = queries.ensure_person(
+            session, who.platform, who.platform_id, who.display_name, now
+        )
+        ask = (
+            session.get(Ask, known_ask_id)
+            if known_ask_id is not None
+            else queries.ask_by_ref(session, event.platform_ref)
+        )
+        if ask is None:
+            return []
+        chat = session.get(Chat, ask.chat_id)
+        turn = self._turn(session, person, chat, now, event)
+        return quiz.answer_choice(turn, ask.id, event.option)
+
+    def _turn(
+        self, session: Session, person: Person, chat: Chat | None, now: datetime, event: Event
+    ) -> Turn:
+        return Turn(
+            session,
+            person,
+            chat,
+            now,
+            self.catalog.index,
+            self.scheduler,
+            is_admin=self.is_admin(event.person),
+            can_push=isinstance(event, PollAnswer) or event.chat.can_push,
+        )
+
+    def _dispatch(self, turn: Turn, event: Command | Text | ButtonPress) -> list[Reply]:
+        if isinstance(event, Command):
+            return self._command(turn, event.name, event.args)
+        if isinstance(event, ButtonPress):
+            return self._press(turn, event.action)
         if isinstance(event, Text):
             if turn.in_group:
                 return []
@@ -221,11 +283,11 @@ class Core:
     def is_admin(self, person: PersonRef) -> bool:
         return f"{person.platform}:{person.platform_id}" in self.admin_ids
 
-    async def _command(self, turn: Turn, name: str, args: str, who: PersonRef) -> list[Reply]:
+    def _command(self, turn: Turn, name: str, args: str) -> list[Reply]:
         command = spec(name)
         if command is None:
             return [Message(f"I don't know /{name[:30]}. Type /help to see what I can do.")]
-        if command.admin_only and not self.is_admin(who):
+        if command.admin_only and not turn.is_admin:
             return [Message("Sorry, that command is not allowed for you.")]
         if len(args) > MAX_ARGUMENT:
             return [
@@ -234,109 +296,51 @@ class Core:
                     f"{MAX_ARGUMENT}). Try a few keywords, like /{name} gil."
                 )
             ]
-        if name == "start":
-            return [_welcome()]
-        if name == "help":
-            return [Message(help_text(self.is_admin(who)))]
-        if name == "topics":
-            return [await self._topics(turn)]
-        if name == "quiz":
-            return await self._quiz(turn, args)
-        if name == "explain":
-            return [await self._explain(turn, args)]
-        if name == "stats":
-            return [await stats.stats(turn)]
-        if name == "leaderboard":
-            return [await stats.leaderboard(turn)]
-        if name == "daily":
-            return [await daily.daily_command(turn, args)]
-        if name == "forget":
-            return [_confirm_forget()]
-        if name == "reload":
-            return [await self._reload()]
-        if name == "broadcast":
-            return [await self._broadcast(args)]
-        return [Message(f"/{name} is not available here yet.")]
+        if command.run is None:
+            return [Message(f"/{name} is not available here.")]
+        return command.run(turn, args)
 
-    async def _press(self, turn: Turn, raw: str) -> list[Reply]:
+    def _press(self, turn: Turn, raw: str) -> list[Reply]:
         action = actions.parse(raw)
         if action is None:
             return [Message("That button no longer works. Try /quiz.", private=True)]
         if action.verb == "answer":
             assert action.ask_id is not None and action.value is not None
-            return await quiz.answer_choice(turn, action.ask_id, action.value)
+            return quiz.answer_choice(turn, action.ask_id, action.value)
         if action.verb == "reveal":
             assert action.ask_id is not None
-            return await quiz.reveal_card(turn, action.ask_id)
+            return quiz.reveal_card(turn, action.ask_id)
         if action.verb == "rate":
             assert action.ask_id is not None and action.value is not None
-            return await quiz.rate_card(turn, action.ask_id, action.value)
+            return quiz.rate_card(turn, action.ask_id, action.value)
         if action.verb == "quiz":
-            return await self._quiz(turn, action.topic or "")
+            return lookup.quiz_command(turn, action.topic or "")
         if action.verb == "explain":
-            return [await self._explain(turn, action.topic or "")]
+            return lookup.explain(turn, action.topic or "")
         if action.verb == "topics":
-            return [await self._topics(turn)]
+            return lookup.topics(turn)
         if action.verb == "forget":
-            if action.topic != "yes":
-                return [Message("Nothing was deleted.", replace=True)]
-            await queries.forget_person(turn.session, turn.person.id)
-            return [
-                Message(
-                    "Done: everything stored about you is deleted. /start begins afresh.",
-                    replace=True,
-                )
-            ]
+            return account.forget(turn, confirmed=action.topic == "yes")
         return [Message("That button no longer works. Try /quiz.", private=True)]
 
-    async def _topics(self, turn: Turn) -> Message:
-        topics = list(self.index.topics.values())
-        if not topics:
-            return Message("The question bank is empty. Ask the bot's admin to load content.")
-        lines = ["**Topics**: pick one to drill it, or `/explain <topic>` to read it.", ""]
-        lines += [f"- {topic.title} (`{topic.id}`)" for topic in topics]
-        buttons = tuple(Button(topic.title[:60], actions.quiz(topic.id)) for topic in topics)
-        return Message("\n".join(lines), buttons=buttons)
-
-    async def _quiz(self, turn: Turn, args: str) -> list[Reply]:
-        topic_id: str | None = None
-        if args:
-            match = self.index.find(args)
-            if match.topic_id is None:
-                return [self._no_match(args, match.suggestions, verb="quiz")]
-            topic_id = match.topic_id
-        return await quiz.ask_next(turn, topic_id)
-
-    async def _explain(self, turn: Turn, args: str) -> Reply:
-        if not args:
-            return Message(
-                "What should I explain? For example: /explain gil. /topics lists them all."
-            )
-        match = self.index.find(args)
-        if match.topic_id is None:
-            return self._no_match(args, match.suggestions, verb="explain")
-        topic = await turn.session.get(Topic, match.topic_id)
-        if topic is None:
-            return self._no_match(args, (), verb="explain")
-        see_also = tuple(
-            (other, self.index.topics[other].title)
-            for other in topic.see_also
-            if other in self.index.topics
+    def _progress(self, session: Session, who: PersonRef, now: datetime) -> Progress:
+        person = queries.ensure_person(
+            session, who.platform, who.platform_id, who.display_name, now
         )
-        return Explanation(
-            topic_id=topic.id,
-            title=topic.title,
-            markdown=topic.explanation,
-            see_also=see_also,
-            references=tuple(topic.references),
-            buttons=(Button(f"Quiz me on {topic.title}"[:60], actions.quiz(topic.id)),),
-        )
+        return progress(Turn(session, person, None, now, self.catalog.index, self.scheduler))
+
+    # --- commands the core runs itself --------------------------------------------------------
+
+    async def _outside_transaction(self, command: CommandSpec, args: str) -> list[Reply]:
+        if command.name == "reload":
+            return [await self._reload()]
+        return [await self._broadcast(args)]
 
     async def _reload(self) -> Message:
-        if self.reload_content is None:
+        if self._reload_content is None:
             return Message("Reloading is not available here.")
         try:
-            summary = await self.reload_content()
+            summary = await self._reload_content()
         except Exception as error:
             log.warning("reload failed: %s", error)
             return Message(f"The bank was not reloaded:\n\n{str(error)[:1500]}")
@@ -346,46 +350,30 @@ class Core:
     async def _broadcast(self, text: str) -> Message:
         if not text:
             return Message("Usage: /broadcast <text>")
-        if self.broadcast is None:
+        if self._outbox is None:
             return Message("Broadcasting is not available here.")
-        count = await self.broadcast(text)
-        return Message(f"Broadcast on its way to {count} subscribed chat(s).")
+        chats = await self.db.read(queries.active_subscription_chats)
+        message = Message(text)
+        self._outbox.post([Outgoing(platform, chat, (message,)) for platform, chat in chats])
+        return Message(f"Broadcast on its way to {len(chats)} subscribed chat(s).")
 
-    def _no_match(self, query: str, suggestions: tuple[str, ...], verb: str) -> Message:
-        shown = query if len(query) <= 60 else query[:57] + "..."
-        text = f"No topic matches “{shown}”."
-        buttons: tuple[Button, ...] = ()
-        if suggestions:
-            titles = [self.index.topics[s].title for s in suggestions]
-            text += " Did you mean: " + ", ".join(titles) + "?"
-            make = actions.explain if verb == "explain" else actions.quiz
-            buttons = tuple(Button(self.index.topics[s].title[:60], make(s)) for s in suggestions)
-        else:
-            text += " Type /topics to see them all."
-        return Message(text, buttons=buttons)
+    # --- poll links ---------------------------------------------------------------------------
 
+    def _take_links(self) -> dict[str, int]:
+        links, self._pending_links = self._pending_links, {}
+        return links
 
-def _confirm_forget() -> Message:
-    return Message(
-        "This deletes your answers, your schedule, your daily question and your streak, "
-        "on this platform. It cannot be undone. Delete everything?",
-        buttons=(
-            Button("Yes, delete everything", actions.forget(confirm=True)),
-            Button("Cancel", actions.forget(confirm=False)),
-        ),
-        private=True,
-    )
+    def _flush_in_background(self) -> None:
+        self._link_flush = None
+        if not self._pending_links:
+            return
 
+        async def flush() -> None:
+            try:
+                await self.flush_links()
+            except Exception:
+                log.exception("could not record poll links; retrying with the next event")
 
-def _welcome() -> Message:
-    text = (
-        "👋 **Welcome to revision-bot.** I drill Python and Django interview topics with "
-        "spaced repetition: what you miss comes back sooner, what you know comes back later.\n\n"
-        "- /quiz asks the question you most need now\n"
-        "- /explain gil explains a topic (typos are fine)\n"
-        "- /daily 08:00 Europe/Berlin sends a question every day\n"
-        "- /help lists everything"
-    )
-    return Message(
-        text, buttons=(Button("Start a quiz", actions.quiz()), Button("Topics", actions.topics()))
-    )
+        task = asyncio.get_running_loop().create_task(flush())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

@@ -8,7 +8,7 @@ from bot.core.srs import Recall, apply_review, rating_for_choice
 from bot.core.timefmt import humanize_delta, short_utc
 from bot.core.turn import Turn
 from bot.store import queries
-from bot.store.models import Ask, Question, Schedule, Topic
+from bot.store.models import Ask, Question, Schedule
 
 __all__ = ["answer_choice", "ask_next", "put_question", "rate_card", "reveal_card"]
 
@@ -20,37 +20,43 @@ _RECALL_LABELS = {
 }
 
 
-async def ask_next(
-    turn: Turn, topic_id: str | None = None, header: str = "", is_daily: bool = False
+def ask_next(
+    turn: Turn,
+    topic_id: str | None = None,
+    header: str = "",
+    is_daily: bool = False,
+    level: str | None = None,
 ) -> list[Reply]:
-    """The most overdue question first, then a new one; otherwise say when the next is due."""
+    """The most overdue question first, then a new one; otherwise say when the next is due.
+
+    `level` narrows the choice to questions of that level (junior, mid, senior)."""
     assert turn.chat is not None
+    scope = queries.QuestionScope(topic_id, level)
     if turn.in_group:
-        chosen = await queries.next_group_question(turn.session, turn.chat.id, topic_id)
+        chosen = queries.next_group_question(turn.session, turn.chat.id, scope)
     else:
-        chosen = await queries.next_due_question(turn.session, turn.person.id, turn.now, topic_id)
+        chosen = queries.next_due_question(turn.session, turn.person.id, turn.now, scope)
         if chosen is None:
-            chosen = await queries.next_new_question(turn.session, turn.person.id, topic_id)
+            chosen = queries.next_new_question(turn.session, turn.person.id, scope)
     if chosen is None:
-        return [await _nothing_due(turn, topic_id)]
-    return [await put_question(turn, chosen, header=header, is_daily=is_daily)]
+        return [_nothing_due(turn, scope)]
+    return [put_question(turn, chosen, header=header, is_daily=is_daily)]
 
 
-async def put_question(
+def put_question(
     turn: Turn, question: Question, header: str = "", is_daily: bool = False
 ) -> ChoicePrompt | CardPrompt:
     assert turn.chat is not None
-    topic = await turn.session.get(Topic, question.topic_id)
-    assert topic is not None
+    topic_title = _topic_title(turn, question.topic_id)
     asked_of = None if turn.in_group else turn.person.id
-    ask = await queries.create_ask(
+    ask = queries.create_ask(
         turn.session, turn.chat.id, question.id, asked_of, turn.now, is_daily=is_daily
     )
     if question.kind == "choice":
         assert question.correct_index is not None
         return ChoicePrompt(
             ask_id=ask.id,
-            topic_title=topic.title,
+            topic_title=topic_title,
             prompt=question.prompt,
             options=tuple(question.options),
             correct_index=question.correct_index,
@@ -59,18 +65,25 @@ async def put_question(
         )
     return CardPrompt(
         ask_id=ask.id,
-        topic_title=topic.title,
+        topic_title=topic_title,
         prompt=question.prompt,
         header=header,
         buttons=(Button("Show answer", actions.reveal(ask.id)),),
     )
 
 
-async def _nothing_due(turn: Turn, topic_id: str | None) -> Message:
-    scope = f" in {turn.index.topics[topic_id].title}" if topic_id else ""
+def _topic_title(turn: Turn, topic_id: str) -> str:
+    topic = turn.index.topics.get(topic_id)
+    return topic.title if topic is not None else topic_id
+
+
+def _nothing_due(turn: Turn, asked: queries.QuestionScope) -> Message:
+    scope = f" in {_topic_title(turn, asked.topic_id)}" if asked.topic_id else ""
+    if asked.level:
+        scope = f" at {asked.level} level{scope}"
     if turn.in_group:
         return Message(f"No questions{scope} to ask right now.")
-    next_due = await queries.next_due_at(turn.session, turn.person.id, turn.now)
+    next_due = queries.next_due_at(turn.session, turn.person.id, turn.now)
     if next_due is None:
         return Message(f"You have answered every question{scope}. Nothing is due.")
     when = humanize_delta(next_due - turn.now)
@@ -80,9 +93,9 @@ async def _nothing_due(turn: Turn, topic_id: str | None) -> Message:
     )
 
 
-async def _checked_ask(turn: Turn, ask_id: int) -> tuple[Ask, Question] | Message:
+def _checked_ask(turn: Turn, ask_id: int) -> tuple[Ask, Question] | Message:
     """The ask behind a button or answer, if this person in this chat may act on it."""
-    ask = await turn.session.get(Ask, ask_id)
+    ask = turn.session.get(Ask, ask_id)
     refusal = Message(
         "That button is not for you. Try /quiz for a question of your own.", private=True
     )
@@ -94,7 +107,7 @@ async def _checked_ask(turn: Turn, ask_id: int) -> tuple[Ask, Question] | Messag
         return refusal
     if ask.person_id is not None and ask.person_id != turn.person.id:
         return refusal
-    question = await turn.session.get(Question, ask.question_id)
+    question = turn.session.get(Question, ask.question_id)
     if question is None:
         return Message(
             "That question is no longer available. Try /quiz for a new one.", private=True
@@ -102,10 +115,8 @@ async def _checked_ask(turn: Turn, ask_id: int) -> tuple[Ask, Question] | Messag
     return ask, question
 
 
-async def answer_choice(
-    turn: Turn, ask_id: int, option: int, via_poll: bool = False
-) -> list[Reply]:
-    checked = await _checked_ask(turn, ask_id)
+def answer_choice(turn: Turn, ask_id: int, option: int) -> list[Reply]:
+    checked = _checked_ask(turn, ask_id)
     if isinstance(checked, Message):
         return [checked]
     ask, question = checked
@@ -120,7 +131,7 @@ async def answer_choice(
         ]
     correct = option == question.correct_index
     recall = rating_for_choice(correct)
-    schedule = await _record(turn, ask, question, recall, correct)
+    schedule = _record(turn, ask, question, recall, correct)
     if schedule is None:
         return [Message("You already answered this one; your first answer counts.", private=True)]
 
@@ -130,31 +141,31 @@ async def answer_choice(
     lines = [verdict, "", question.why, "", f"This question comes back {back}."]
     if turn.in_group:
         lines[0] = f"{verdict} ({turn.person.display_name or 'you'})"
-    topic = await turn.session.get(Topic, question.topic_id)
-    buttons = _after_answer_buttons(topic)
+    buttons = _after_answer_buttons(turn, question.topic_id)
     replies: list[Reply] = [
         Message(
             "\n".join(lines),
             buttons=buttons,
-            replace=not turn.in_group and not via_poll,
+            replace=not turn.in_group,
             private=turn.in_group,
         )
     ]
     if turn.in_group:
-        answers = await queries.answers_to_ask(turn.session, ask.id)
+        answers = queries.answers_to_ask(turn.session, ask.id)
         replies.append(AnswerTally(ask_id=ask.id, answers=answers))
     return replies
 
 
-def _after_answer_buttons(topic: Topic | None) -> tuple[Button, ...]:
+def _after_answer_buttons(turn: Turn, topic_id: str) -> tuple[Button, ...]:
     buttons = [Button("Next question", actions.next_question())]
-    if topic is not None:
-        buttons.append(Button(f"Explain {topic.title}"[:60], actions.explain(topic.id)))
+    if topic_id in turn.index.topics:
+        title = _topic_title(turn, topic_id)
+        buttons.append(Button(f"Explain {title}"[:60], actions.explain(topic_id)))
     return tuple(buttons)
 
 
-async def reveal_card(turn: Turn, ask_id: int) -> list[Reply]:
-    checked = await _checked_ask(turn, ask_id)
+def reveal_card(turn: Turn, ask_id: int) -> list[Reply]:
+    checked = _checked_ask(turn, ask_id)
     if isinstance(checked, Message):
         return [checked]
     ask, question = checked
@@ -170,8 +181,8 @@ async def reveal_card(turn: Turn, ask_id: int) -> list[Reply]:
     return [Message(text, buttons=buttons, replace=True)]
 
 
-async def rate_card(turn: Turn, ask_id: int, rating: int) -> list[Reply]:
-    checked = await _checked_ask(turn, ask_id)
+def rate_card(turn: Turn, ask_id: int, rating: int) -> list[Reply]:
+    checked = _checked_ask(turn, ask_id)
     if isinstance(checked, Message):
         return [checked]
     ask, question = checked
@@ -181,10 +192,9 @@ async def rate_card(turn: Turn, ask_id: int, rating: int) -> list[Reply]:
         recall = Recall(rating)
     except ValueError:
         return [Message("Rate your recall as Again, Hard, Good or Easy.", private=True)]
-    schedule = await _record(turn, ask, question, recall, None)
+    schedule = _record(turn, ask, question, recall, None)
     if schedule is None:
         return [Message("You already rated this card; your first rating counts.", private=True)]
-    topic = await turn.session.get(Topic, question.topic_id)
     back = humanize_delta(schedule.due - turn.now)
     text = (
         f"**Question:** {question.prompt}\n\n**Answer:**\n\n{question.answer}\n\n"
@@ -193,18 +203,18 @@ async def rate_card(turn: Turn, ask_id: int, rating: int) -> list[Reply]:
     return [
         Message(
             text,
-            buttons=_after_answer_buttons(topic),
+            buttons=_after_answer_buttons(turn, question.topic_id),
             replace=not turn.in_group,
             private=turn.in_group,
         )
     ]
 
 
-async def _record(
+def _record(
     turn: Turn, ask: Ask, question: Question, recall: Recall, correct: bool | None
 ) -> Schedule | None:
     """Log the review and move the card on; None when this person already answered this ask."""
-    recorded = await queries.insert_review(
+    recorded = queries.insert_review(
         turn.session,
         ask_id=ask.id,
         person_id=turn.person.id,
@@ -217,7 +227,7 @@ async def _record(
     )
     if not recorded:
         return None
-    schedule = await queries.schedule_for(turn.session, turn.person.id, question.id)
+    schedule = queries.schedule_for(turn.session, turn.person.id, question.id)
     schedule = apply_review(turn.scheduler, schedule, turn.person.id, question.id, recall, turn.now)
     turn.session.add(schedule)
     return schedule

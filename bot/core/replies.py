@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = [
+    "APOLOGY",
     "AnswerTally",
     "Button",
     "CardPrompt",
@@ -13,6 +14,10 @@ __all__ = [
     "Message",
     "Reply",
 ]
+
+
+# What every platform says when handling failed on our side.
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
 
 
 @dataclass(frozen=True)
@@ -59,12 +64,12 @@ class CardPrompt:
 
 @dataclass(frozen=True)
 class Explanation:
+    """A topic's explanation, references included; buttons to quiz on it and related topics."""
+
     topic_id: str
     title: str
     markdown: str
-    see_also: tuple[tuple[str, str], ...] = ()  # (topic id, title)
-    references: tuple[str, ...] = ()
-    buttons: tuple[Button, ...] = field(default=())
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True)

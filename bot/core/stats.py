@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.core import actions
-from bot.core.replies import Button, Message
+from bot.core.replies import Button, Message, Reply
 from bot.core.turn import Turn
 from bot.store import queries
 
@@ -56,20 +56,20 @@ def streak_from_dates(days_newest_first: list[date], today: date) -> Streak:
     return Streak(current=current, best=best)
 
 
-async def person_streak(turn: Turn) -> Streak:
-    return streak_from_dates(await queries.review_dates(turn.session, turn.person.id), turn.today())
+def person_streak(turn: Turn) -> Streak:
+    return streak_from_dates(queries.review_dates(turn.session, turn.person.id), turn.today())
 
 
-async def progress(turn: Turn) -> Progress:
-    answered, graded, correct = await queries.review_totals(turn.session, turn.person.id)
-    due_now = await queries.due_count(turn.session, turn.person.id, turn.now)
-    weakest = await queries.topic_accuracy(turn.session, turn.person.id)
+def progress(turn: Turn) -> Progress:
+    answered, graded, correct = queries.review_totals(turn.session, turn.person.id)
+    due_now = queries.due_count(turn.session, turn.person.id, turn.now)
+    weakest = queries.topic_accuracy(turn.session, turn.person.id)
     return Progress(
         answered=answered,
         graded=graded,
         correct=correct,
         due_now=due_now,
-        streak=await person_streak(turn),
+        streak=person_streak(turn),
         weakest=tuple(weakest[:3]),
     )
 
@@ -97,20 +97,24 @@ def _days(count: int) -> str:
     return f"{count} day" if count == 1 else f"{count} days"
 
 
-async def stats(turn: Turn) -> Message:
-    result = await progress(turn)
+def stats(turn: Turn, _args: str = "") -> list[Reply]:
+    result = progress(turn)
     buttons = (Button("Start a quiz", actions.quiz()),)
-    return Message(describe(result), buttons=buttons, private=turn.in_group)
+    return [Message(describe(result), buttons=buttons, private=turn.in_group)]
 
 
-async def leaderboard(turn: Turn) -> Message:
+def leaderboard(turn: Turn, _args: str = "") -> list[Reply]:
+    return [_leaderboard(turn)]
+
+
+def _leaderboard(turn: Turn) -> Message:
     if not turn.in_group or turn.chat is None:
         return Message(
             "Leaderboards are for groups and channels: add me to one and use /quiz there."
         )
     week_start = turn.now - timedelta(days=7)
-    week = await queries.leaderboard(turn.session, turn.chat.id, since=week_start)
-    ever = await queries.leaderboard(turn.session, turn.chat.id, since=None)
+    week = queries.leaderboard(turn.session, turn.chat.id, since=week_start)
+    ever = queries.leaderboard(turn.session, turn.chat.id, since=None)
     if not ever:
         return Message("No correct answers in this chat yet. Start with /quiz.")
     lines = ["**Leaderboard: last 7 days**", ""]

@@ -1,4 +1,5 @@
-"""Everything one event's handling needs: the open transaction, who, where, and when."""
+"""Everything one event's handling needs: the open transaction, who, where, when, and what the
+platform and the person may do."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from fsrs import Scheduler
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.core.explain import TopicIndex
 from bot.store.models import Chat, Person
@@ -17,20 +18,18 @@ __all__ = ["Turn", "local_date"]
 
 @dataclass
 class Turn:
-    session: AsyncSession
+    session: Session
     person: Person
     chat: Chat | None
     now: datetime
     index: TopicIndex
     scheduler: Scheduler
+    is_admin: bool = False
+    can_push: bool = True  # the platform can send unprompted (the terminal cannot)
 
     @property
     def in_group(self) -> bool:
         return self.chat is not None and self.chat.is_group
-
-    @property
-    def person_zone(self) -> ZoneInfo:
-        return ZoneInfo(self.person.timezone or "UTC")
 
     def today(self) -> date:
         return local_date(self.now, self.person.timezone)

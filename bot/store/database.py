@@ -1,94 +1,137 @@
-"""The engine and sessions. One event is one transaction: `async with db.write() as session`."""
+"""The engine and units of work. One event is one transaction, and one transaction is one plain
+function of a session, run in one hop from async code:
+
+    replies = await db.write(handle_command, event, now)   # def handle_command(session, ...)
+
+On SQLite the function runs inline on the event loop (a local file: a small transaction costs
+less than a hand-off to a thread); on PostgreSQL it runs in a small thread pool through the
+synchronous psycopg driver, so a slow network round trip never stalls the loop. Nothing awaits
+inside a transaction.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["Database"]
 
+T = TypeVar("T")
+P = ParamSpec("P")
+
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
+_POSTGRES_WORKERS = 8
 
 
 class Database:
-    """Owns the engine; hands out read and write sessions.
+    """Owns the engine; runs units of work in read or write transactions.
 
     On SQLite, write transactions start with BEGIN IMMEDIATE: a deferred transaction that reads
     and then writes fails with SQLITE_BUSY when another writer got there first, whatever the
-    busy timeout.
+    busy timeout. Inline on the one event loop, this process's writers are already one at a
+    time; busy_timeout is left for writers in other processes.
+
+    `sqlite_thread=True` runs SQLite work on one dedicated thread instead of inline (measured
+    slower by benchmarks/core.py; kept for that comparison).
     """
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, sqlite_thread: bool = False) -> None:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         engine_args: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            # Every transaction here ends in an explicit commit or rollback (sessions with
-            # begin(), connections closed by SQLAlchemy), so the pool's extra ROLLBACK on each
-            # check-in is a wasted round trip to aiosqlite's thread (~20% of a small command).
+            # Every transaction here ends in an explicit commit or rollback, so the pool's extra
+            # ROLLBACK on each check-in is wasted work.
             engine_args.update(pool_reset_on_return=None)
         else:
-            engine_args.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(url, **engine_args)
+            engine_args.update(pool_size=_POSTGRES_WORKERS, max_overflow=2, pool_recycle=1800)
+        self.engine: Engine = create_engine(url, **engine_args)
         write_engine = self.engine
         if self.is_sqlite:
             _configure_sqlite(self.engine)
             write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
-        self._read = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._write = async_sessionmaker(write_engine, expire_on_commit=False)
-        self._writer = asyncio.Lock() if self.is_sqlite else None
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(write_engine, expire_on_commit=False)
+        self._executor: ThreadPoolExecutor | None = None
+        if not self.is_sqlite:
+            self._executor = ThreadPoolExecutor(_POSTGRES_WORKERS, thread_name_prefix="db")
+        elif sqlite_thread:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="sqlite")
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._read() as session, session.begin():
+    async def read(
+        self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `work(session, *args)` in a read transaction, in one hop."""
+        return await self._run(partial(self._in_transaction, self._read, work, *args, **kwargs))
+
+    async def write(
+        self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `work(session, *args)` in a write transaction, committed when it returns."""
+        return await self._run(partial(self._in_transaction, self._write, work, *args, **kwargs))
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run synchronous database work that manages its own connection (migrations)."""
+        return await self._run(work)
+
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """A write transaction for synchronous callers (the CLI, tests' setup)."""
+        with self._write() as session, session.begin():
             yield session
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        if self._writer is None:
-            async with self._write() as session, session.begin():
-                yield session
-            return
-        # SQLite has one writer at a time, and a writer that finds the lock taken sleeps and
-        # polls (busy_timeout). Queue this process's writers here instead, first come first
-        # served; busy_timeout is left for writers in other processes.
-        async with self._writer, self._write() as session, session.begin():
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        with self._read() as session, session.begin():
             yield session
 
-    async def serialize(self, connection: AsyncConnection | AsyncSession) -> None:
+    async def _run(self, call: Callable[[], T]) -> T:
+        if self._executor is None:
+            return call()
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    @staticmethod
+    def _in_transaction(
+        sessions: sessionmaker[Session],
+        work: Callable[..., T],
+        *args: Any,
+        **kwargs: Any,
+    ) -> T:
+        with sessions() as session, session.begin():
+            return work(session, *args, **kwargs)
+
+    def serialize(self, connection: Connection | Session) -> None:
         """Hold a database-wide lock until the current transaction ends (PostgreSQL advisory
         lock; SQLite already serializes writers with BEGIN IMMEDIATE)."""
         if not self.is_sqlite:
-            await connection.execute(text("SELECT pg_advisory_xact_lock(724311)"))
+            connection.execute(text("SELECT pg_advisory_xact_lock(724311)"))
 
     async def ping(self) -> bool:
+        def select_one(session: Session) -> None:
+            session.execute(text("SELECT 1"))
+
         try:
-            async with self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            await self.read(select_one)
         except Exception:
             return False
         return True
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+        self.engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    sync_engine = engine.sync_engine
-
-    @event.listens_for(sync_engine, "connect")
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see the SQLite
         # dialect notes on "Serializable isolation / Savepoints / Transactional DDL").
@@ -100,7 +143,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "")
         connection.exec_driver_sql(f"BEGIN {mode}".strip())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.store import queries
 from bot.store.database import Database
@@ -14,64 +15,68 @@ __all__ = ["export_person", "forget_person"]
 
 
 async def export_person(db: Database, platform: str, platform_id: str) -> dict[str, Any] | None:
-    async with db.read() as session:
-        person = await queries.find_person(session, platform, platform_id)
-        if person is None:
-            return None
-        schedules = (
-            await session.execute(select(Schedule).where(Schedule.person_id == person.id))
-        ).scalars()
-        reviews = (
-            await session.execute(
-                select(Review).where(Review.person_id == person.id).order_by(Review.reviewed_at)
-            )
-        ).scalars()
-        subscriptions = (
-            await session.execute(select(Subscription).where(Subscription.person_id == person.id))
-        ).scalars()
-        return {
-            "person": {
-                "platform": person.platform,
-                "platform_id": person.platform_id,
-                "display_name": person.display_name,
-                "timezone": person.timezone,
-                "created_at": person.created_at.isoformat(),
-            },
-            "schedules": [
-                {
-                    "question_id": s.question_id,
-                    "state": s.state,
-                    "stability": s.stability,
-                    "difficulty": s.difficulty,
-                    "due": s.due.isoformat(),
-                    "last_review": s.last_review.isoformat() if s.last_review else None,
-                }
-                for s in schedules
-            ],
-            "reviews": [
-                {
-                    "question_id": r.question_id,
-                    "rating": r.rating,
-                    "correct": r.correct,
-                    "reviewed_at": r.reviewed_at.isoformat(),
-                }
-                for r in reviews
-            ],
-            "daily": [
-                {
-                    "time": f"{s.hour:02d}:{s.minute:02d}",
-                    "timezone": s.timezone,
-                    "active": s.active,
-                }
-                for s in subscriptions
-            ],
-        }
+    return await db.read(_export, platform, platform_id)
+
+
+def _export(session: Session, platform: str, platform_id: str) -> dict[str, Any] | None:
+    person = queries.find_person(session, platform, platform_id)
+    if person is None:
+        return None
+    schedules = (session.execute(select(Schedule).where(Schedule.person_id == person.id))).scalars()
+    reviews = (
+        session.execute(
+            select(Review).where(Review.person_id == person.id).order_by(Review.reviewed_at)
+        )
+    ).scalars()
+    subscriptions = (
+        session.execute(select(Subscription).where(Subscription.person_id == person.id))
+    ).scalars()
+    return {
+        "person": {
+            "platform": person.platform,
+            "platform_id": person.platform_id,
+            "display_name": person.display_name,
+            "timezone": person.timezone,
+            "created_at": person.created_at.isoformat(),
+        },
+        "schedules": [
+            {
+                "question_id": s.question_id,
+                "state": s.state,
+                "stability": s.stability,
+                "difficulty": s.difficulty,
+                "due": s.due.isoformat(),
+                "last_review": s.last_review.isoformat() if s.last_review else None,
+            }
+            for s in schedules
+        ],
+        "reviews": [
+            {
+                "question_id": r.question_id,
+                "rating": r.rating,
+                "correct": r.correct,
+                "reviewed_at": r.reviewed_at.isoformat(),
+            }
+            for r in reviews
+        ],
+        "daily": [
+            {
+                "time": f"{s.hour:02d}:{s.minute:02d}",
+                "timezone": s.timezone,
+                "active": s.active,
+            }
+            for s in subscriptions
+        ],
+    }
 
 
 async def forget_person(db: Database, platform: str, platform_id: str) -> bool:
-    async with db.write() as session:
-        person = await queries.find_person(session, platform, platform_id)
-        if person is None:
-            return False
-        await queries.forget_person(session, person.id)
+    return await db.write(_forget, platform, platform_id)
+
+
+def _forget(session: Session, platform: str, platform_id: str) -> bool:
+    person = queries.find_person(session, platform, platform_id)
+    if person is None:
+        return False
+    queries.forget_person(session, person.id)
     return True

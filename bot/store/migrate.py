@@ -1,4 +1,4 @@
-"""Apply Alembic migrations from code, on the bot's own async engine."""
+"""Apply Alembic migrations from code, on the bot's own engine."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Connection
 
 from bot.store.database import Database
 
@@ -30,10 +29,10 @@ def alembic_config(url: str) -> Config:
 async def upgrade(db: Database, revision: str = "head") -> None:
     config = alembic_config(db.url)
 
-    def run(connection: Connection) -> None:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    def run() -> None:
+        with db.engine.begin() as connection:
+            db.serialize(connection)  # two processes starting at once migrate one at a time
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
 
-    async with db.engine.begin() as connection:
-        await db.serialize(connection)  # two processes starting at once migrate one at a time
-        await connection.run_sync(run)
+    await db.run(run)

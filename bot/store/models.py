@@ -78,7 +78,6 @@ class Topic(Base):
     title: Mapped[str] = mapped_column(String(200))
     explanation: Mapped[str] = mapped_column(Text)
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     see_also: Mapped[list[str]] = mapped_column(JSON, default=list)
     references: Mapped[list[str]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -96,6 +95,9 @@ class Question(Base):
     correct_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     why: Mapped[str] = mapped_column(Text, default="")
     answer: Mapped[str] = mapped_column(Text, default="")
+    level: Mapped[str] = mapped_column(  # junior, mid, senior
+        String(10), default="mid", server_default="mid"
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -109,6 +111,7 @@ class Person(Base):
     platform_id: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(200), default="")
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    level: Mapped[str | None] = mapped_column(String(10), nullable=True)  # /quiz's default
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

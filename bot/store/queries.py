@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.store.models import (
     Ask,
@@ -24,6 +25,7 @@ from bot.store.models import (
 )
 
 __all__ = [
+    "QuestionScope",
     "active_subscription_chats",
     "active_topics",
     "answers_to_ask",
@@ -37,6 +39,7 @@ __all__ = [
     "forget_person",
     "insert_ignore",
     "insert_review",
+    "known_person_and_chat",
     "leaderboard",
     "mark_seen",
     "next_due_at",
@@ -45,11 +48,10 @@ __all__ = [
     "next_new_question",
     "pause_chat",
     "prune_seen",
-    "question",
     "review_dates",
     "review_totals",
     "schedule_for",
-    "set_ask_ref",
+    "set_ask_refs",
     "topic_accuracy",
 ]
 
@@ -78,13 +80,13 @@ class ChatKey(Protocol):
     def title(self) -> str: ...
 
 
-def _insert(session: AsyncSession, model: Any) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+def _insert(session: Session, model: Any) -> Any:
+    dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
-async def ensure_person(
-    session: AsyncSession, platform: str, platform_id: str, display_name: str, now: datetime
+def ensure_person(
+    session: Session, platform: str, platform_id: str, display_name: str, now: datetime
 ) -> Person:
     """The person, created on first sight; safe when two processes see them at once."""
     values = {
@@ -95,58 +97,65 @@ async def ensure_person(
         "unreachable": False,
     }
     # Nearly every event comes from someone we know: look first, insert only when new.
-    person = await find_person(session, platform, platform_id)
+    person = find_person(session, platform, platform_id)
     if person is None:
-        await insert_ignore(session, Person, values, ["platform", "platform_id"])
-        person = await find_person(session, platform, platform_id)
+        insert_ignore(session, Person, values, ["platform", "platform_id"])
+        person = find_person(session, platform, platform_id)
     assert person is not None
     if display_name and person.display_name != display_name:
         person.display_name = display_name
     return person
 
 
-async def ensure_person_and_chat(
-    session: AsyncSession,
+def known_person_and_chat(
+    session: Session, person: PersonKey, chat: ChatKey
+) -> tuple[Person, Chat] | None:
+    """Both rows in one statement, when both exist and their names are as the platform says."""
+    known = session.execute(
+        select(Person, Chat)
+        .join_from(
+            Person,
+            Chat,
+            and_(Chat.platform == chat.platform, Chat.platform_chat_id == chat.chat_id),
+        )
+        .where(Person.platform == person.platform, Person.platform_id == person.platform_id)
+    ).first()
+    if known is None:
+        return None
+    found_person, found_chat = known
+    if person.display_name and found_person.display_name != person.display_name:
+        return None
+    if chat.title and found_chat.title != chat.title:
+        return None
+    return found_person, found_chat
+
+
+def ensure_person_and_chat(
+    session: Session,
     person: PersonKey,
     chat: ChatKey,
     now: datetime,
 ) -> tuple[Person, Chat]:
-    """Both rows, read in one statement when both are known (nearly every event)."""
-    known = (
-        await session.execute(
-            select(Person, Chat)
-            .join_from(
-                Person,
-                Chat,
-                and_(Chat.platform == chat.platform, Chat.platform_chat_id == chat.chat_id),
-            )
-            .where(Person.platform == person.platform, Person.platform_id == person.platform_id)
-        )
-    ).first()
-    if known is None:
-        return (
-            await ensure_person(
-                session, person.platform, person.platform_id, person.display_name, now
-            ),
-            await ensure_chat(session, chat.platform, chat.chat_id, chat.is_group, chat.title),
-        )
-    found_person, found_chat = known
-    if person.display_name and found_person.display_name != person.display_name:
-        found_person.display_name = person.display_name
-    if chat.title and found_chat.title != chat.title:
-        found_chat.title = chat.title
-    return found_person, found_chat
+    """Both rows, read in one statement when both are known (nearly every event), created or
+    renamed otherwise."""
+    known = known_person_and_chat(session, person, chat)
+    if known is not None:
+        return known
+    return (
+        ensure_person(session, person.platform, person.platform_id, person.display_name, now),
+        ensure_chat(session, chat.platform, chat.chat_id, chat.is_group, chat.title),
+    )
 
 
-async def find_person(session: AsyncSession, platform: str, platform_id: str) -> Person | None:
-    result = await session.execute(
+def find_person(session: Session, platform: str, platform_id: str) -> Person | None:
+    result = session.execute(
         select(Person).where(Person.platform == platform, Person.platform_id == platform_id)
     )
     return result.scalar_one_or_none()
 
 
-async def ensure_chat(
-    session: AsyncSession, platform: str, platform_chat_id: str, is_group: bool, title: str
+def ensure_chat(
+    session: Session, platform: str, platform_chat_id: str, is_group: bool, title: str
 ) -> Chat:
     values = {
         "platform": platform,
@@ -154,79 +163,73 @@ async def ensure_chat(
         "is_group": is_group,
         "title": title,
     }
-    chat = await find_chat(session, platform, platform_chat_id)
+    chat = find_chat(session, platform, platform_chat_id)
     if chat is None:
-        await insert_ignore(session, Chat, values, ["platform", "platform_chat_id"])
-        chat = await find_chat(session, platform, platform_chat_id)
+        insert_ignore(session, Chat, values, ["platform", "platform_chat_id"])
+        chat = find_chat(session, platform, platform_chat_id)
     assert chat is not None
     if title and chat.title != title:
         chat.title = title
     return chat
 
 
-async def find_chat(session: AsyncSession, platform: str, platform_chat_id: str) -> Chat | None:
-    result = await session.execute(
+def find_chat(session: Session, platform: str, platform_chat_id: str) -> Chat | None:
+    result = session.execute(
         select(Chat).where(Chat.platform == platform, Chat.platform_chat_id == platform_chat_id)
     )
     return result.scalar_one_or_none()
 
 
-async def active_topics(session: AsyncSession) -> Sequence[Topic]:
-    result = await session.execute(
-        select(Topic).where(Topic.retired.is_(False)).order_by(Topic.position)
-    )
+def active_topics(session: Session) -> Sequence[Topic]:
+    result = session.execute(select(Topic).where(Topic.retired.is_(False)).order_by(Topic.position))
     return result.scalars().all()
 
 
-async def question(session: AsyncSession, question_id: str) -> Question | None:
-    return await session.get(Question, question_id)
+@dataclass(frozen=True)
+class QuestionScope:
+    """Which questions a quiz draws from: one topic or all, one level or all."""
+
+    topic_id: str | None = None
+    level: str | None = None
 
 
-def _live_questions(topic_id: str | None) -> Any:
+def _live_questions(scope: QuestionScope) -> Any:
     condition = Question.retired.is_(False)
-    if topic_id is not None:
-        condition = and_(condition, Question.topic_id == topic_id)
+    if scope.topic_id is not None:
+        condition = and_(condition, Question.topic_id == scope.topic_id)
+    if scope.level is not None:
+        condition = and_(condition, Question.level == scope.level)
     return condition
 
 
-async def next_due_question(
-    session: AsyncSession, person_id: int, now: datetime, topic_id: str | None
+def next_due_question(
+    session: Session, person_id: int, now: datetime, scope: QuestionScope
 ) -> Question | None:
     """The person's most overdue question."""
-    result = await session.execute(
+    result = session.execute(
         select(Question)
         .join(Schedule, Schedule.question_id == Question.id)
-        .where(Schedule.person_id == person_id, Schedule.due <= now, _live_questions(topic_id))
+        .where(Schedule.person_id == person_id, Schedule.due <= now, _live_questions(scope))
         .order_by(Schedule.due)
         .limit(1)
     )
     return result.scalar_one_or_none()
 
 
-async def next_new_question(
-    session: AsyncSession, person_id: int, topic_id: str | None
-) -> Question | None:
+def next_new_question(session: Session, person_id: int, scope: QuestionScope) -> Question | None:
     """The first question the person has never reviewed, in bank order."""
     seen = exists().where(Schedule.person_id == person_id, Schedule.question_id == Question.id)
-    result = await session.execute(
-        select(Question)
-        .where(_live_questions(topic_id), ~seen)
-        .order_by(Question.position)
-        .limit(1)
+    result = session.execute(
+        select(Question).where(_live_questions(scope), ~seen).order_by(Question.position).limit(1)
     )
     return result.scalar_one_or_none()
 
 
-async def next_group_question(
-    session: AsyncSession, chat_id: int, topic_id: str | None
-) -> Question | None:
+def next_group_question(session: Session, chat_id: int, scope: QuestionScope) -> Question | None:
     """For a group: a question never asked there, else the one asked longest ago."""
     asked = exists().where(Ask.chat_id == chat_id, Ask.question_id == Question.id)
-    result = await session.execute(
-        select(Question)
-        .where(_live_questions(topic_id), ~asked)
-        .order_by(Question.position)
-        .limit(1)
+    result = session.execute(
+        select(Question).where(_live_questions(scope), ~asked).order_by(Question.position).limit(1)
     )
     fresh = result.scalar_one_or_none()
     if fresh is not None:
@@ -237,18 +240,18 @@ async def next_group_question(
         .group_by(Ask.question_id)
         .subquery()
     )
-    result = await session.execute(
+    result = session.execute(
         select(Question)
         .join(last_asked, last_asked.c.question_id == Question.id)
-        .where(_live_questions(topic_id))
+        .where(_live_questions(scope))
         .order_by(last_asked.c.last)
         .limit(1)
     )
     return result.scalar_one_or_none()
 
 
-async def next_due_at(session: AsyncSession, person_id: int, now: datetime) -> datetime | None:
-    result = await session.execute(
+def next_due_at(session: Session, person_id: int, now: datetime) -> datetime | None:
+    result = session.execute(
         select(func.min(Schedule.due))
         .join(Question, Question.id == Schedule.question_id)
         .where(Schedule.person_id == person_id, Schedule.due > now, Question.retired.is_(False))
@@ -256,8 +259,8 @@ async def next_due_at(session: AsyncSession, person_id: int, now: datetime) -> d
     return result.scalar_one_or_none()
 
 
-async def due_count(session: AsyncSession, person_id: int, now: datetime) -> int:
-    result = await session.execute(
+def due_count(session: Session, person_id: int, now: datetime) -> int:
+    result = session.execute(
         select(func.count())
         .select_from(Schedule)
         .join(Question, Question.id == Schedule.question_id)
@@ -266,8 +269,8 @@ async def due_count(session: AsyncSession, person_id: int, now: datetime) -> int
     return int(result.scalar_one())
 
 
-async def create_ask(
-    session: AsyncSession,
+def create_ask(
+    session: Session,
     chat_id: int,
     question_id: str,
     person_id: int | None,
@@ -282,52 +285,56 @@ async def create_ask(
         is_daily=is_daily,
     )
     session.add(ask)
-    await session.flush()
+    session.flush()
     return ask
 
 
-async def set_ask_ref(session: AsyncSession, ask_id: int, platform_ref: str) -> None:
-    await session.execute(update(Ask).where(Ask.id == ask_id).values(platform_ref=platform_ref))
+def set_ask_refs(session: Session, refs: dict[str, int]) -> None:
+    """Remember which platform object (a Telegram poll) carries each ask: {ref: ask id}."""
+    for platform_ref, ask_id in refs.items():
+        session.execute(update(Ask).where(Ask.id == ask_id).values(platform_ref=platform_ref))
 
 
-async def ask_by_ref(session: AsyncSession, platform_ref: str) -> Ask | None:
-    result = await session.execute(select(Ask).where(Ask.platform_ref == platform_ref))
+def ask_by_ref(session: Session, platform_ref: str) -> Ask | None:
+    result = session.execute(select(Ask).where(Ask.platform_ref == platform_ref))
     return result.scalar_one_or_none()
 
 
-async def schedule_for(session: AsyncSession, person_id: int, question_id: str) -> Schedule | None:
-    return await session.get(Schedule, (person_id, question_id))
+def schedule_for(session: Session, person_id: int, question_id: str) -> Schedule | None:
+    return session.get(Schedule, (person_id, question_id))
 
 
-async def insert_ignore(
-    session: AsyncSession, model: Any, values: dict[str, Any], unique: list[str]
-) -> bool:
+def insert_ignore(session: Session, model: Any, values: dict[str, Any], unique: list[str]) -> bool:
     """INSERT unless a row with the same unique columns exists; True when inserted.
 
     Safe under concurrency on SQLite and PostgreSQL: of two racing inserts, exactly one wins.
     """
     statement = (
-        _insert(session, model).values(**values).on_conflict_do_nothing(index_elements=unique)
+        _insert(session, model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=unique)
+        .returning(model.__table__.c[unique[0]])
     )
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING says which: a row comes back only when it was inserted (rowcount is not
+    # reliable for ORM-enabled inserts with every driver).
+    return session.execute(statement).first() is not None
 
 
-async def insert_review(session: AsyncSession, **values: Any) -> bool:
+def insert_review(session: Session, **values: Any) -> bool:
     """Record an answer; False when this person already answered this ask (a double click)."""
-    return await insert_ignore(session, Review, values, ["ask_id", "person_id"])
+    return insert_ignore(session, Review, values, ["ask_id", "person_id"])
 
 
-async def answers_to_ask(session: AsyncSession, ask_id: int) -> int:
-    result = await session.execute(
+def answers_to_ask(session: Session, ask_id: int) -> int:
+    result = session.execute(
         select(func.count()).select_from(Review).where(Review.ask_id == ask_id)
     )
     return int(result.scalar_one())
 
 
-async def review_totals(session: AsyncSession, person_id: int) -> tuple[int, int, int]:
+def review_totals(session: Session, person_id: int) -> tuple[int, int, int]:
     """(answers, choice answers, correct choice answers)."""
-    result = await session.execute(
+    result = session.execute(
         select(
             func.count(),
             func.count(Review.correct),
@@ -338,9 +345,9 @@ async def review_totals(session: AsyncSession, person_id: int) -> tuple[int, int
     return int(answered), int(graded), int(correct)
 
 
-async def review_dates(session: AsyncSession, person_id: int) -> list[date]:
+def review_dates(session: Session, person_id: int) -> list[date]:
     """The distinct local days on which the person answered, newest first."""
-    result = await session.execute(
+    result = session.execute(
         select(Review.local_date)
         .where(Review.person_id == person_id)
         .distinct()
@@ -349,12 +356,12 @@ async def review_dates(session: AsyncSession, person_id: int) -> list[date]:
     return list(result.scalars().all())
 
 
-async def topic_accuracy(
-    session: AsyncSession, person_id: int, minimum: int = 2
+def topic_accuracy(
+    session: Session, person_id: int, minimum: int = 2
 ) -> list[tuple[str, int, int]]:
     """(topic title, answered, correct) for choice answers, weakest first."""
     correct = func.count().filter(Review.correct.is_(True))
-    result = await session.execute(
+    result = session.execute(
         select(Topic.title, func.count(), correct)
         .select_from(Review)
         .join(Question, Question.id == Review.question_id)
@@ -367,8 +374,8 @@ async def topic_accuracy(
     return [(title, int(total), int(right)) for title, total, right in result.all()]
 
 
-async def leaderboard(
-    session: AsyncSession, chat_id: int, since: datetime | None, limit: int = 10
+def leaderboard(
+    session: Session, chat_id: int, since: datetime | None, limit: int = 10
 ) -> list[tuple[str, int]]:
     correct = func.count().filter(Review.correct.is_(True))
     statement = (
@@ -383,51 +390,49 @@ async def leaderboard(
     )
     if since is not None:
         statement = statement.where(Review.reviewed_at >= since)
-    result = await session.execute(statement)
+    result = session.execute(statement)
     return [(name or "someone", int(count)) for name, count in result.all()]
 
 
-async def forget_person(session: AsyncSession, person_id: int) -> None:
+def forget_person(session: Session, person_id: int) -> None:
     """Delete a person and everything that is theirs alone."""
-    await session.execute(delete(Review).where(Review.person_id == person_id))
-    await session.execute(delete(Schedule).where(Schedule.person_id == person_id))
-    await session.execute(delete(Ask).where(Ask.person_id == person_id))
+    session.execute(delete(Review).where(Review.person_id == person_id))
+    session.execute(delete(Schedule).where(Schedule.person_id == person_id))
+    session.execute(delete(Ask).where(Ask.person_id == person_id))
     private_chats = select(Subscription.id).where(Subscription.person_id == person_id)
-    await session.execute(delete(Delivery).where(Delivery.subscription_id.in_(private_chats)))
-    await session.execute(delete(Subscription).where(Subscription.person_id == person_id))
-    await session.execute(delete(Person).where(Person.id == person_id))
+    session.execute(delete(Delivery).where(Delivery.subscription_id.in_(private_chats)))
+    session.execute(delete(Subscription).where(Subscription.person_id == person_id))
+    session.execute(delete(Person).where(Person.id == person_id))
 
 
-async def mark_seen(session: AsyncSession, key: str, now: datetime) -> bool:
+def mark_seen(session: Session, key: str, now: datetime) -> bool:
     """Record an event id; False when it was already recorded (by any process)."""
-    return await insert_ignore(session, SeenEvent, {"key": key, "seen_at": now}, ["key"])
+    return insert_ignore(session, SeenEvent, {"key": key, "seen_at": now}, ["key"])
 
 
-async def pause_chat(
-    session: AsyncSession, platform: str, platform_chat_id: str, reason: str
-) -> bool:
+def pause_chat(session: Session, platform: str, platform_chat_id: str, reason: str) -> bool:
     """The bot can no longer reach this chat: pause its daily push, mark its person unreachable.
 
     True when a chat was found.
     """
-    chat = await find_chat(session, platform, platform_chat_id)
+    chat = find_chat(session, platform, platform_chat_id)
     if chat is None:
         return False
     subscription = (
-        await session.execute(select(Subscription).where(Subscription.chat_id == chat.id))
+        session.execute(select(Subscription).where(Subscription.chat_id == chat.id))
     ).scalar_one_or_none()
     if subscription is not None:
         subscription.active = False
         subscription.paused_reason = reason[:200]
         if subscription.person_id is not None and not chat.is_group:
-            await session.execute(
+            session.execute(
                 update(Person).where(Person.id == subscription.person_id).values(unreachable=True)
             )
     return True
 
 
-async def delivery_for(session: AsyncSession, subscription_id: int, day: date) -> Delivery | None:
-    result = await session.execute(
+def delivery_for(session: Session, subscription_id: int, day: date) -> Delivery | None:
+    result = session.execute(
         select(Delivery).where(
             Delivery.subscription_id == subscription_id, Delivery.local_date == day
         )
@@ -435,17 +440,15 @@ async def delivery_for(session: AsyncSession, subscription_id: int, day: date) -
     return result.scalar_one_or_none()
 
 
-async def active_subscription_chats(
-    session: AsyncSession, platforms: frozenset[str]
-) -> list[tuple[str, str]]:
+def active_subscription_chats(session: Session) -> list[tuple[str, str]]:
     """(platform, platform chat id) of every chat with an active daily question."""
-    result = await session.execute(
+    result = session.execute(
         select(Chat.platform, Chat.platform_chat_id)
         .join(Subscription, Subscription.chat_id == Chat.id)
-        .where(Subscription.active.is_(True), Chat.platform.in_(platforms))
+        .where(Subscription.active.is_(True))
     )
     return [(platform, chat_id) for platform, chat_id in result.all()]
 
 
-async def prune_seen(session: AsyncSession, before: datetime) -> None:
-    await session.execute(delete(SeenEvent).where(SeenEvent.seen_at < before))
+def prune_seen(session: Session, before: datetime) -> None:
+    session.execute(delete(SeenEvent).where(SeenEvent.seen_at < before))

@@ -13,7 +13,7 @@ def test_piped_explain_prints_the_explanation(tmp_path):
 def test_piped_quiz_takes_the_number_of_an_option(tmp_path):
     result = run_cli("chat", stdin="/quiz\n3\n", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "1. Stores task results" in result.stdout
+    assert "1. Stores each task's return value for later" in result.stdout
     assert "Type the number of your answer." in result.stdout
     assert "✅ **Right!**" in result.stdout
 

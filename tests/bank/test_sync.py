@@ -11,8 +11,8 @@ from tests.fakes.chat import FakeChat, only
 
 
 async def count(db, model) -> int:
-    async with db.read() as session:
-        return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+    with db.read_session() as session:
+        return (session.execute(select(func.count()).select_from(model))).scalar_one()
 
 
 async def test_sync_is_idempotent(core, db):
@@ -39,8 +39,8 @@ async def test_rewording_a_question_keeps_progress(core, db, tmp_path):
     report = await sync_bank(db, bank)
     assert report.updated == 1
 
-    async with db.read() as session:
-        reworded = await session.get(Question, "gil-one-thread")
+    with db.read_session() as session:
+        reworded = session.get(Question, "gil-one-thread")
         assert reworded.prompt == "What does the GIL permit?"
     assert await count(db, Schedule) == 1
     assert "Answered: 1" in only(await chat.say("/stats")).markdown
@@ -60,8 +60,8 @@ async def test_removed_questions_are_retired_not_deleted(core, db, tmp_path):
     assert problems == []
     report = await sync_bank(db, bank)
     assert report.retired == 2
-    async with db.read() as session:
-        retired = await session.get(Question, "celery-broker")
+    with db.read_session() as session:
+        retired = session.get(Question, "celery-broker")
         assert retired.retired
     await core.load_topics()
     assert "No topic matches" in only(await chat.say("/quiz celery")).markdown

@@ -1,12 +1,23 @@
 from bot.core import actions
-from bot.core.handler import Core
+from bot.core.catalog import Catalog
+from bot.core.handler import Core, ReloadContent
+from bot.core.outbox import Outbox, Outgoing
+from bot.core.replies import Message
 from bot.core.srs import make_scheduler
 from tests.fakes.chat import FakeChat, labels, only
 
 
-async def admin_core(db, clock) -> Core:
+async def admin_core(
+    db, clock, reload_content: ReloadContent | None = None, outbox: Outbox | None = None
+) -> Core:
     core = Core(
-        db, clock=clock, scheduler=make_scheduler(fuzzing=False), admin_ids=frozenset({"test:1"})
+        db,
+        Catalog(),
+        clock=clock,
+        scheduler=make_scheduler(fuzzing=False),
+        admin_ids=frozenset({"test:1"}),
+        reload_content=reload_content,
+        outbox=outbox,
     )
     await core.load_topics()
     return core
@@ -28,34 +39,32 @@ async def test_forget_asks_for_confirmation_then_deletes(core):
 
 
 async def test_reload_is_for_admins_only(core, db, clock):
-    admin = await admin_core(db, clock)
     reloaded = []
 
     async def fake_reload() -> str:
         reloaded.append(True)
         return "0 added, 0 updated, 0 retired, 5 unchanged"
 
-    admin.reload_content = fake_reload
+    admin = await admin_core(db, clock, reload_content=fake_reload)
     assert "not allowed" in only(await FakeChat.private(admin, "2", "Eve").say("/reload")).markdown
     reply = only(await FakeChat.private(admin, "1", "Root").say("/reload"))
     assert reply.markdown == "Bank reloaded: 0 added, 0 updated, 0 retired, 5 unchanged."
     assert reloaded == [True]
 
 
-async def test_broadcast_reaches_the_broadcaster(core, db, clock):
-    admin = await admin_core(db, clock)
-    sent = []
-
-    async def fake_broadcast(text: str) -> int:
-        sent.append(text)
-        return 3
-
-    admin.broadcast = fake_broadcast
+async def test_broadcast_posts_to_every_subscribed_chat(core, db, clock):
+    outbox = Outbox()
+    admin = await admin_core(db, clock, outbox=outbox)
+    for person in ("3", "4"):
+        done = only(await FakeChat.private(admin, person, "Sub").say("/daily 08:00"))
+        assert "Done" in done.markdown
     refused = only(await FakeChat.private(admin, "2", "Eve").say("/broadcast hi"))
     assert "not allowed" in refused.markdown
     reply = only(await FakeChat.private(admin, "1", "Root").say("/broadcast New topics are in!"))
-    assert reply.markdown == "Broadcast on its way to 3 subscribed chat(s)."
-    assert sent == ["New topics are in!"]
+    assert reply.markdown == "Broadcast on its way to 2 subscribed chat(s)."
+    posted = {await outbox.next(), await outbox.next()}
+    message = (Message("New topics are in!"),)
+    assert posted == {Outgoing("test", "dm-3", message), Outgoing("test", "dm-4", message)}
 
 
 async def test_help_shows_admin_commands_to_admins(db, clock):
@@ -91,12 +100,11 @@ async def test_reload_syncs_the_real_bank_without_blocking_itself(db, clock, tmp
     content = tmp_path / "content"
     shutil.copytree(FIXTURE_CONTENT, content)
     settings = Settings(_env_file=None, content_dir=content)  # type: ignore[call-arg]
-    admin = await admin_core(db, clock)
 
     async def reload_from_disk() -> str:
         return str(await load_content(settings, db))
 
-    admin.reload_content = reload_from_disk
+    admin = await admin_core(db, clock, reload_content=reload_from_disk)
     celery = content / "celery.md"
     celery.write_text(celery.read_text().replace("title: Celery", "title: Celery task queue"))
     reply = only(await FakeChat.private(admin, "1", "Root").say("/reload"))

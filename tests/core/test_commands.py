@@ -40,7 +40,15 @@ async def test_very_long_argument_is_refused(core):
 async def test_explain_finds_topic_despite_typo(core):
     reply = only(await FakeChat.private(core).say("/explain globel interpeter lock"))
     assert isinstance(reply, Explanation) and reply.topic_id == "gil"
-    assert reply.see_also == (("celery", "Celery"),)
+    assert labels(reply) == ["Quiz me on The GIL", "See also: Celery"]
+
+
+async def test_explanation_ends_with_its_references_on_every_platform(core):
+    reply = only(await FakeChat.private(core).say("/explain gil"))
+    assert reply.markdown.endswith(
+        "**Read more:** [docs.python.org]"
+        "(https://docs.python.org/3/glossary.html#term-global-interpreter-lock)"
+    )
 
 
 async def test_explain_understands_a_question(core):

@@ -4,12 +4,15 @@ import pytest
 
 from bot.adapters.base import DeliveryFailed
 from bot.core import actions
-from bot.core.daily import DailySetting, next_push_after, parse_daily
+from bot.core.catalog import Catalog
+from bot.core.daily import DailySetting, parse_daily
 from bot.core.handler import Core
+from bot.core.pushtime import next_push_after
 from bot.core.replies import ChoicePrompt
 from bot.core.srs import make_scheduler
 from bot.scheduler import DailyTicker
 from bot.store.database import Database
+from tests.conftest import daily_ticker
 from tests.fakes.adapter import RecordingAdapter
 from tests.fakes.chat import FakeChat, only
 
@@ -54,7 +57,7 @@ def adapter() -> RecordingAdapter:
 
 @pytest.fixture
 def ticker(core, adapter) -> DailyTicker:
-    return DailyTicker(core, {"test": adapter})
+    return daily_ticker(core, {"test": adapter})
 
 
 def at(year, month, day, hour, minute=0, zone=UTC) -> datetime:
@@ -196,11 +199,11 @@ async def test_restart_mid_day_does_not_send_again(core, db, clock, adapter):
     clock.set(at(2026, 3, 2, 6, 0))
     await FakeChat.private(core).say("/daily 07:00 UTC")
     clock.set(at(2026, 3, 2, 7, 0))
-    assert (await DailyTicker(core, {"test": adapter}).tick()).sent == 1
-    restarted = Core(db, clock=clock, scheduler=make_scheduler(fuzzing=False))
+    assert (await daily_ticker(core, {"test": adapter}).tick()).sent == 1
+    restarted = Core(db, Catalog(), clock=clock, scheduler=make_scheduler(fuzzing=False))
     await restarted.load_topics()
     clock.advance(hours=2)
-    assert (await DailyTicker(restarted, {"test": adapter}).tick()).sent == 0
+    assert (await daily_ticker(restarted, {"test": adapter}).tick()).sent == 0
     assert len(adapter.delivered) == 1
 
 
@@ -212,9 +215,10 @@ async def test_two_schedulers_on_one_database_deliver_each_push_once(
     clock.set(at(2026, 3, 3, 7, 0))
     other_db = Database(database_url)
     try:
-        other = Core(other_db, clock=clock)
+        other = Core(other_db, Catalog(), clock=clock)
         await other.load_topics()
-        first, second = DailyTicker(core, {"test": adapter}), DailyTicker(other, {"test": adapter})
+        first = daily_ticker(core, {"test": adapter})
+        second = daily_ticker(other, {"test": adapter})
         reports = await __import__("asyncio").gather(first.tick(), second.tick())
     finally:
         await other_db.dispose()
@@ -250,7 +254,11 @@ async def test_terminal_explains_daily_is_for_chat_platforms(core):
     from bot.core.events import ChatRef, Command, PersonRef
 
     person = PersonRef("console", "local", "me")
-    reply = only(await core.handle(Command(person, ChatRef("console", "local"), "daily", "07:00")))
+    reply = only(
+        await core.handle(
+            Command(person, ChatRef("console", "local", can_push=False), "daily", "07:00")
+        )
+    )
     assert "pushed on Telegram and Slack" in reply.markdown
 
 

@@ -159,8 +159,8 @@ async def test_double_click_is_graded_once(sender, slack, db):
     await asyncio.gather(sender.click(ADA, question, value), sender.click(ADA, question, value))
     await slack.wait_for("chat.update")
     await slack.wait_for("chat.postMessage", 2)  # the question, then "you already answered"
-    async with db.read() as session:
-        assert await session.scalar(select(func.count()).select_from(Review)) == 1
+    with db.read_session() as session:
+        assert session.scalar(select(func.count()).select_from(Review)) == 1
     assert "already answered" in texts(slack.sent("chat.postMessage")[-1].params["blocks"])
 
 
@@ -282,8 +282,8 @@ async def test_rate_limit_is_waited_out_and_the_message_still_goes(sender, slack
 async def test_long_explanation_is_split_within_block_kit_limits(core, db, sender, slack):
     from bot.store.models import Topic
 
-    async with db.write() as session:
-        topic = await session.get(Topic, "celery")
+    with db.write_session() as session:
+        topic = session.get(Topic, "celery")
         topic.explanation = "\n\n".join(f"Paragraph {n}: " + "word " * 150 for n in range(240))
     await core.load_topics()
     await sender.command(ADA, ADA_DM, "/explain", "celery")

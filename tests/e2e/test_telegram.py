@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.adapters.telegram import ALLOWED_UPDATES, TelegramAdapter, build_application
+from bot.adapters.telegram import ALLOWED_UPDATES, TelegramAdapter
+from bot.adapters.telegram_transport import build_application
 from bot.core import actions
 from bot.server import BotServer
 from tests.fakes.telegram_api import FakeTelegram, group_chat, private_chat, user
@@ -130,8 +131,8 @@ async def test_explain_is_escaped_html_split_under_the_limit_with_see_also(bot, 
 async def test_long_explanation_is_split_on_paragraphs(core, db, telegram):
     from bot.store.models import Topic
 
-    async with db.write() as session:
-        topic = await session.get(Topic, "celery")
+    with db.write_session() as session:
+        topic = session.get(Topic, "celery")
         topic.explanation = "\n\n".join(f"Paragraph {n}: " + "word " * 150 for n in range(12))
     server = await start_bot(core, telegram)
     try:
@@ -152,8 +153,8 @@ async def reviews_recorded(db, count: int) -> None:
 
     async with asyncio.timeout(5):
         while True:
-            async with db.read() as session:
-                if await session.scalar(select(func.count()).select_from(Review)) >= count:
+            with db.read_session() as session:
+                if session.scalar(select(func.count()).select_from(Review)) >= count:
                     return
             await asyncio.sleep(0.02)
 
@@ -205,8 +206,8 @@ async def test_blocked_bot_pauses_the_chat_without_retrying(bot, telegram, core,
 
     telegram.send_text(ADA, "/help")
     await telegram.wait_for("sendMessage")
-    async with db.write() as session:
-        chat = (await session.execute(Chat.__table__.select())).first()
+    with db.write_session() as session:
+        chat = (session.execute(Chat.__table__.select())).first()
         session.add(
             Subscription(
                 chat_id=chat.id,
@@ -223,8 +224,8 @@ async def test_blocked_bot_pauses_the_chat_without_retrying(bot, telegram, core,
     telegram.send_text(ADA, "/help")
     await telegram.wait_for("sendMessage", 2)
     for _ in range(50):
-        async with db.read() as session:
-            sub = (await session.execute(Subscription.__table__.select())).first()
+        with db.read_session() as session:
+            sub = (session.execute(Subscription.__table__.select())).first()
         if not sub.active:
             break
         await asyncio.sleep(0.02)
@@ -291,7 +292,7 @@ def sent_message(params: dict, message_id: int = 5) -> dict:
 async def test_daily_question_arrives_once_as_a_quiz_poll(core, clock, telegram):
     from datetime import UTC, datetime
 
-    from bot.scheduler import DailyTicker
+    from tests.conftest import daily_ticker
 
     clock.set(datetime(2026, 3, 2, 5, 0, tzinfo=UTC))
     server = await start_bot(core, telegram)
@@ -299,7 +300,7 @@ async def test_daily_question_arrives_once_as_a_quiz_poll(core, clock, telegram)
         telegram.send_text(ADA, "/daily 07:30 Europe/Berlin")
         (confirmation,) = await telegram.wait_for("sendMessage")
         assert "07:30 Europe/Berlin" in confirmation.params["text"]
-        ticker = DailyTicker(core, {"telegram": server.adapters[0]})
+        ticker = daily_ticker(core, {"telegram": server.adapters[0]})
         clock.set(datetime(2026, 3, 2, 6, 30, tzinfo=UTC))
         assert (await ticker.tick()).sent == 1
         clock.set(datetime(2026, 3, 2, 6, 31, tzinfo=UTC))
@@ -315,8 +316,8 @@ async def test_daily_question_arrives_once_as_a_quiz_poll(core, clock, telegram)
 async def test_daily_push_to_a_blocked_chat_pauses_it(core, clock, telegram, db):
     from datetime import UTC, datetime
 
-    from bot.scheduler import DailyTicker
     from bot.store.models import Subscription
+    from tests.conftest import daily_ticker
 
     clock.set(datetime(2026, 3, 2, 5, 0, tzinfo=UTC))
     server = await start_bot(core, telegram)
@@ -324,13 +325,13 @@ async def test_daily_push_to_a_blocked_chat_pauses_it(core, clock, telegram, db)
         telegram.send_text(ADA, "/daily 07:30 UTC")
         await telegram.wait_for("sendMessage")
         telegram.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
-        ticker = DailyTicker(core, {"telegram": server.adapters[0]})
+        ticker = daily_ticker(core, {"telegram": server.adapters[0]})
         clock.set(datetime(2026, 3, 2, 7, 30, tzinfo=UTC))
         assert (await ticker.tick()).failed == 1
     finally:
         await server.stop()
-    async with db.read() as session:
-        (subscription,) = (await session.execute(Subscription.__table__.select())).all()
+    with db.read_session() as session:
+        (subscription,) = (session.execute(Subscription.__table__.select())).all()
     assert not subscription.active and "blocked" in subscription.paused_reason
 
 

@@ -60,10 +60,8 @@ async def post(http: aiohttp.ClientSession, bot: BotProcess, update: dict) -> in
 
 
 async def count(db, model, *where) -> int:
-    async with db.read() as session:
-        return (
-            await session.execute(select(func.count()).select_from(model).where(*where))
-        ).scalar_one()
+    with db.read_session() as session:
+        return (session.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
 
 
 async def poll_linked(db, poll_id: str) -> None:
@@ -109,10 +107,8 @@ async def test_two_processes_handle_each_update_answer_and_push_once(two_bots, t
     assert await count(db, Review) == 1
 
     # A daily push due now: both processes tick every second; it must arrive once.
-    async with db.write() as session:
-        chat = (
-            await session.execute(select(Chat).where(Chat.platform_chat_id == "111"))
-        ).scalar_one()
+    with db.write_session() as session:
+        chat = (session.execute(select(Chat).where(Chat.platform_chat_id == "111"))).scalar_one()
         now = datetime.now(UTC)
         session.add(
             Subscription(
@@ -126,8 +122,8 @@ async def test_two_processes_handle_each_update_answer_and_push_once(two_bots, t
                 created_at=now,
             )
         )
-    async with db.write() as session:
-        await session.execute(update(Subscription).values(hour=(now.hour), minute=now.minute))
+    with db.write_session() as session:
+        session.execute(update(Subscription).values(hour=(now.hour), minute=now.minute))
     await telegram.wait_for("sendPoll", 2, timeout=20)
     await asyncio.sleep(3)  # several more ticks of both processes
     assert len(telegram.sent("sendPoll")) == 2

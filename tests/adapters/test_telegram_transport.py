@@ -6,7 +6,7 @@ import asyncio
 
 from telegram import Update
 
-from bot.adapters.telegram import PerChatUpdateProcessor
+from bot.adapters.telegram_transport import PerChatUpdateProcessor
 
 
 def message_update(update_id: int, chat_id: int) -> Update:
