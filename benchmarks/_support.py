@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection, make_url
 
 from bot.app import build_core, open_store
 from bot.config import load_settings, to_driver_url
 from bot.core.handler import Core
 from bot.metrics import Metrics
+from bot.store.database import Database
 from bot.store.models import Chat, Person, Question, Review, Schedule, Subscription
 from tests.postgres_admin import admin_execute
 
@@ -56,11 +56,11 @@ async def bench_database(server_url: str | None) -> AsyncIterator[str]:
     base = make_url(to_driver_url(server_url))
     base_url = base.render_as_string(hide_password=False)
     name = f"bench_{uuid.uuid4().hex[:10]}"
-    await admin_execute(base_url, f'CREATE DATABASE "{name}"')
+    admin_execute(base_url, f'CREATE DATABASE "{name}"')
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        await admin_execute(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin_execute(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def describe_backend(url: str | None) -> str:
@@ -69,12 +69,12 @@ def describe_backend(url: str | None) -> str:
     return make_url(to_driver_url(url)).get_backend_name()
 
 
-async def open_core(database_url: str) -> Core:
+async def open_core(database_url: str, *, sqlite_thread: bool = False) -> tuple[Core, Database]:
     """The bot's own wiring: migrate, sync the real content/ bank, build the core with metrics.
-    The caller disposes `core.db`."""
+    The caller disposes the database."""
     settings = load_settings(database_url=database_url)
-    db = await open_store(settings)
-    return await build_core(settings, db, Metrics())
+    db = await open_store(settings, sqlite_thread=sqlite_thread)
+    return await build_core(settings, db, Metrics()), db
 
 
 # --- seeding ----------------------------------------------------------------------------------
@@ -89,15 +89,13 @@ class SeededPeople:
     reviews: int
 
 
-async def _insert_rows(
-    connection: AsyncConnection, table: Any, rows: Sequence[dict[str, Any]]
-) -> None:
+def _insert_rows(connection: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
     for start in range(0, len(rows), _BATCH):
-        await connection.execute(insert(table), list(rows[start : start + _BATCH]))
+        connection.execute(insert(table), list(rows[start : start + _BATCH]))
 
 
-async def seed_people(
-    core: Core,
+def seed_people(
+    db: Database,
     count: int,
     *,
     now: datetime,
@@ -109,8 +107,8 @@ async def seed_people(
     (about a third of them due) and one review per schedule, in bulk through SQLAlchemy Core."""
     rng = rng or random.Random(1)
     platform_ids = [str(first_id + n) for n in range(count)]
-    async with core.db.engine.begin() as connection:
-        await _insert_rows(
+    with db.engine.begin() as connection:
+        _insert_rows(
             connection,
             Person.__table__,
             [
@@ -124,7 +122,7 @@ async def seed_people(
                 for pid in platform_ids
             ],
         )
-        await _insert_rows(
+        _insert_rows(
             connection,
             Chat.__table__,
             [
@@ -132,10 +130,10 @@ async def seed_people(
                 for pid in platform_ids
             ],
         )
-        person_ids = await _id_map(connection, Person.__table__, Person.platform_id)
-        chat_ids = await _id_map(connection, Chat.__table__, Chat.platform_chat_id)
+        person_ids = _id_map(connection, Person.__table__, Person.platform_id)
+        chat_ids = _id_map(connection, Chat.__table__, Chat.platform_chat_id)
         questions = list(
-            (await connection.execute(select(Question.id).where(Question.retired.is_(False))))
+            connection.execute(select(Question.id).where(Question.retired.is_(False)))
             .scalars()
             .all()
         )
@@ -147,8 +145,8 @@ async def seed_people(
                 for pid in chunk
                 for question_id in rng.sample(questions, schedules_per_person)
             ]
-            await _insert_rows(connection, Schedule.__table__, [row[0] for row in rows])
-            await _insert_rows(connection, Review.__table__, [row[1] for row in rows])
+            _insert_rows(connection, Schedule.__table__, [row[0] for row in rows])
+            _insert_rows(connection, Review.__table__, [row[1] for row in rows])
             schedules += len(rows)
             reviews += len(rows)
     return SeededPeople(platform_ids, person_ids, chat_ids, schedules, reviews)
@@ -183,7 +181,7 @@ def _history(
     return schedule, review
 
 
-async def seed_subscriptions(core: Core, people: SeededPeople, *, due_at: datetime) -> int:
+def seed_subscriptions(db: Database, people: SeededPeople, *, due_at: datetime) -> int:
     """A daily subscription for each seeded person's private chat, all due at `due_at`."""
     rows = [
         {
@@ -199,13 +197,13 @@ async def seed_subscriptions(core: Core, people: SeededPeople, *, due_at: dateti
         }
         for pid in people.platform_ids
     ]
-    async with core.db.engine.begin() as connection:
-        await _insert_rows(connection, Subscription.__table__, rows)
+    with db.engine.begin() as connection:
+        _insert_rows(connection, Subscription.__table__, rows)
     return len(rows)
 
 
-async def _id_map(connection: AsyncConnection, table: Any, key: Any) -> dict[str, int]:
-    result = await connection.execute(select(table.c.id, key).where(table.c.platform == PLATFORM))
+def _id_map(connection: Connection, table: Any, key: Any) -> dict[str, int]:
+    result = connection.execute(select(table.c.id, key).where(table.c.platform == PLATFORM))
     return {platform_id: row_id for row_id, platform_id in result.all()}
 
 
@@ -221,27 +219,26 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[rank]
 
 
-async def machine_reference() -> str:
+def machine_reference() -> str:
     """This machine's speed right now, to compare runs by (shared virtual machines vary from
-    hour to hour): a fixed pure-Python loop, and one aiosqlite round trip to its worker thread
-    (execute, fetch, close on an in-memory database), which every SQL statement pays."""
-    import aiosqlite
+    hour to hour): a fixed pure-Python loop, and a raw sqlite3 SELECT 1 on an in-memory
+    database. Print it first; read every figure against it."""
+    import sqlite3
 
     started = time.perf_counter()
     total = 0
     for n in range(5_000_000):
         total += n
     loop = time.perf_counter() - started
-    async with aiosqlite.connect(":memory:") as connection:
-        started = time.perf_counter()
-        for _ in range(2_000):
-            cursor = await connection.execute("SELECT 1")
-            await cursor.fetchall()
-            await cursor.close()
-        round_trip = (time.perf_counter() - started) / 2_000
+    connection = sqlite3.connect(":memory:")
+    started = time.perf_counter()
+    for _ in range(20_000):
+        connection.execute("SELECT 1").fetchall()
+    select_one = (time.perf_counter() - started) / 20_000
+    connection.close()
     return (
         f"machine reference: 5M-step Python loop {loop:.2f} s; "
-        f"aiosqlite SELECT 1 round trip {round_trip * 1e6:.0f} µs"
+        f"sqlite3 SELECT 1 {select_one * 1e6:.1f} µs"
     )
 
 

@@ -8,6 +8,12 @@ an adapter would make it.
     uv run python benchmarks/core.py                       # 10,000 people, SQLite
     uv run python benchmarks/core.py --database-url postgresql://postgres@127.0.0.1:5432/test
     uv run python benchmarks/core.py --scale               # 1,000 / 10,000 / 100,000 people
+    uv run python benchmarks/core.py --sqlite-thread       # SQLite on one thread, not inline
+
+On SQLite it also replays, in the same run, every transaction the bot issued (the same
+statements with the same parameters, captured by SQLAlchemy events) through the standard
+library's sqlite3 on the same file, and prints that floor and the ratio bot/floor: a figure
+that holds on a machine whose speed drifts.
 """
 
 from __future__ import annotations
@@ -15,12 +21,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import sqlite3
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
 from benchmarks._support import (
     bench_database,
@@ -35,6 +43,7 @@ from bot.core import actions
 from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef
 from bot.core.handler import Core
 from bot.core.replies import CardPrompt, ChoicePrompt, Reply
+from bot.store.database import Database
 
 PLATFORM = "telegram"
 QUIZ_SHARE = 0.7  # of rounds; the rest are /explain
@@ -186,19 +195,71 @@ async def drive(
 
 
 @dataclass
-class StatementCounter:
+class StatementLog:
+    """Every statement the core sends, grouped by transaction (SQLAlchemy events; nothing is
+    changed): (SQL, parameters, executemany)."""
+
     count: int = 0
+    transactions: list[list[tuple[str, object, bool]]] = field(default_factory=list)
+    _open: list[tuple[str, object, bool]] | None = None
 
 
-def count_statements(core: Core) -> StatementCounter:
-    """Count the SQL statements the core sends (a SQLAlchemy event; nothing is changed)."""
-    counter = StatementCounter()
+def log_statements(db: Database) -> StatementLog:
+    log = StatementLog()
 
-    def on_execute(*_args: object) -> None:
-        counter.count += 1
+    def on_execute(
+        _conn: object, _cursor: object, statement: str, parameters: object, _ctx: object, many: bool
+    ) -> None:
+        log.count += 1
+        if log._open is None:
+            log._open = []
+            log.transactions.append(log._open)
+        log._open.append((statement, parameters, many))
 
-    event.listen(core.db.engine.sync_engine, "before_cursor_execute", on_execute)
-    return counter
+    def on_end(*_args: object) -> None:
+        log._open = None
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    event.listen(db.engine, "commit", on_end)
+    event.listen(db.engine, "rollback", on_end)
+    return log
+
+
+def snapshot_sqlite(url: str) -> str:
+    """A copy of the database as it is now, for the replay to start from the same state."""
+    path = make_url(url).database or ""
+    copy = f"{path}.floor"
+    source, target = sqlite3.connect(path), sqlite3.connect(copy)
+    source.backup(target)
+    source.close()
+    target.close()
+    return copy
+
+
+def replay_floor(path: str, transactions: list[list[tuple[str, object, bool]]]) -> float:
+    """Seconds the standard library's sqlite3 takes to run the same transactions on the same
+    file, with the same pragmas: the floor under any Python code that issues them."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    for pragma in (
+        "journal_mode=WAL",
+        "busy_timeout=10000",
+        "foreign_keys=ON",
+        "synchronous=NORMAL",
+    ):
+        connection.execute(f"PRAGMA {pragma}")
+    started = time.perf_counter()
+    for statements in transactions:
+        if not statements[0][0].startswith("BEGIN"):
+            connection.execute("BEGIN")
+        for sql, parameters, many in statements:
+            if many:
+                connection.executemany(sql, parameters).fetchall()  # type: ignore[arg-type]
+            else:
+                connection.execute(sql, parameters).fetchall()  # type: ignore[arg-type]
+        connection.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
 
 
 # --- runs -------------------------------------------------------------------------------------
@@ -212,14 +273,16 @@ async def measure(
     concurrency: int,
     schedules_per_person: int,
     seed: int,
-) -> tuple[Results, float]:
-    """A fresh database with `people_count` people; returns the measured run and seeding time."""
+    sqlite_thread: bool = False,
+) -> tuple[Results, float, float | None]:
+    """A fresh database with `people_count` people; returns the measured run, the seeding time
+    and, on SQLite, the seconds sqlite3 takes to replay the run's transactions."""
     async with bench_database(server_url) as url:
-        core = await open_core(url)
+        core, db = await open_core(url, sqlite_thread=sqlite_thread)
         try:
             started = time.perf_counter()
-            seeded = await seed_people(
-                core,
+            seeded = seed_people(
+                db,
                 people_count,
                 now=datetime.now(UTC),
                 schedules_per_person=schedules_per_person,
@@ -227,15 +290,20 @@ async def measure(
             )
             seeding = time.perf_counter() - started
             await drive(core, seeded.platform_ids, warmup, 1, seed + 1000)
-            counter = count_statements(core)
+            snapshot = snapshot_sqlite(url) if db.is_sqlite else None
+            statements = log_statements(db)
             results = await drive(core, seeded.platform_ids, commands, concurrency, seed)
-            results.statements = counter.count
-            return results, seeding
+            results.statements = statements.count
         finally:
-            await core.db.dispose()
+            await core.close()
+            await db.dispose()
+        floor = None
+        if snapshot is not None:
+            floor = replay_floor(snapshot, statements.transactions)
+        return results, seeding, floor
 
 
-def report(people_count: int, results: Results, seeding: float) -> None:
+def report(people_count: int, results: Results, seeding: float, floor: float | None) -> None:
     lat = [v * 1000 for v in results.latencies]
     kinds = sorted(results.by_kind.items(), key=lambda item: -len(item[1]))
     mix = ", ".join(f"{kind} {len(values)}" for kind, values in kinds)
@@ -245,6 +313,13 @@ def report(people_count: int, results: Results, seeding: float) -> None:
     tenths = results.segment_rates()
     print(f"commands per second by tenth of the run: {' '.join(f'{r:.0f}' for r in tenths)}")
     print(f"SQL statements per command: {results.statements / results.count:.1f}")
+    if floor is not None:
+        floor_rate = results.count / floor
+        print(
+            f"floor (sqlite3 replaying the same transactions on the same file): "
+            f"{floor:.2f} s = {floor_rate:,.0f} commands/s"
+        )
+        print(f"ratio bot/floor: {results.rate / floor_rate:.2f}")
     print(f"latency p50: {percentile(lat, 0.50):.2f} ms")
     print(f"latency p99: {percentile(lat, 0.99):.2f} ms")
     print(f"latency max: {max(lat):.2f} ms")
@@ -257,9 +332,11 @@ def report(people_count: int, results: Results, seeding: float) -> None:
 async def main_async(args: argparse.Namespace) -> None:
     backend = describe_backend(args.database_url)
     print(f"Core.handle benchmark on {backend}; concurrency {args.concurrency}; seed {args.seed}")
-    print(await machine_reference())
+    print(machine_reference())
+    if args.sqlite_thread:
+        print("SQLite work on one dedicated thread (--sqlite-thread), not inline")
     if not args.scale:
-        results, seeding = await measure(
+        results, seeding, floor = await measure(
             args.database_url,
             args.people,
             args.commands,
@@ -267,12 +344,13 @@ async def main_async(args: argparse.Namespace) -> None:
             args.concurrency,
             args.schedules_per_person,
             args.seed,
+            args.sqlite_thread,
         )
-        report(args.people, results, seeding)
+        report(args.people, results, seeding, floor)
         return
     rows = []
     for people_count in args.scale_people:
-        results, seeding = await measure(
+        results, seeding, floor = await measure(
             args.database_url,
             people_count,
             args.commands,
@@ -280,12 +358,14 @@ async def main_async(args: argparse.Namespace) -> None:
             args.concurrency,
             args.schedules_per_person,
             args.seed,
+            args.sqlite_thread,
         )
         lat = [v * 1000 for v in results.latencies]
         rows.append((people_count, results.rate, percentile(lat, 0.5), percentile(lat, 0.99)))
+        ratio = f", bot/floor {results.rate * floor / results.count:.2f}" if floor else ""
         print(
             f"people {people_count:>7,}: {results.rate:6,.0f} commands/s, "
-            f"p50 {rows[-1][2]:.2f} ms, p99 {rows[-1][3]:.2f} ms "
+            f"p50 {rows[-1][2]:.2f} ms, p99 {rows[-1][3]:.2f} ms{ratio} "
             f"(seeded in {seeding:.1f} s, {results.count:,} commands)"
         )
     rates = [row[1] for row in rows]
@@ -320,6 +400,11 @@ def parse_args() -> argparse.Namespace:
         nargs="+",
         default=[1_000, 10_000, 100_000],
         help="sizes for --scale",
+    )
+    parser.add_argument(
+        "--sqlite-thread",
+        action="store_true",
+        help="run SQLite work on one dedicated thread instead of inline on the event loop",
     )
     parser.add_argument("--seed", type=int, default=7)
     return parser.parse_args()

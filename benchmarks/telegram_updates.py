@@ -13,8 +13,8 @@ first update queued to the last reply the fake received.
   MessageHandler does not see poll answers, so the echo bot gets each poll answer as a text
   message from the same user instead.
 
-Both applications come from bot.adapters.telegram_transport.build_application (same timeouts, same 16
-concurrent updates, same rate limiter); by default its RetryingRateLimiter with Telegram's
+Both applications come from bot.adapters.telegram_transport.build_application (same timeouts,
+same 16 concurrent updates, same rate limiter); by default its RetryingRateLimiter with Telegram's
 overall 30 msg/s and per-group caps lifted (`--limiter uncapped`), since those caps, not the
 code, would set the rate. `--limiter real` keeps the caps (30 msg/s overall).
 

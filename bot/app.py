@@ -32,15 +32,17 @@ class StartupError(Exception):
     """Something the operator must fix; the message says what."""
 
 
-async def open_store(settings: Settings) -> Database:
-    """Open the database and apply pending migrations; a clear StartupError if it cannot."""
+async def open_store(settings: Settings, *, sqlite_thread: bool = False) -> Database:
+    """Open the database and apply pending migrations; a clear StartupError if it cannot.
+
+    `sqlite_thread`: run SQLite work on one thread instead of inline (for benchmarks)."""
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         try:
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StartupError(f"DATABASE_URL: cannot create the directory: {error}") from None
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, sqlite_thread=sqlite_thread)
     try:
         await upgrade(db)
     except Exception as error:

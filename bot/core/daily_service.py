@@ -101,7 +101,7 @@ class DailyService:
             )
             if not won:
                 continue
-            turn = Turn(session, person, chat, now, self.catalog.index, self.scheduler)
+            turn = Turn(session, person, chat, now, self.catalog, self.scheduler)
             replies = prepare_push(turn)
             pushes.append(Push(subscription.id, day, chat.platform, chat.platform_chat_id, replies))
         return pushes

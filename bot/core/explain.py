@@ -86,6 +86,7 @@ _WORD_BONUS = 0.3
 _MARGIN = 2.0
 _SHORTLIST = 24
 _SHORT = 3  # names this short (es, orm, gil) only match as a whole word
+_REMEMBERED = 4096  # answers to recent queries kept per index
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,18 @@ class TopicIndex:
         for name, owner in zip(self._names, self._owners, strict=True):
             self._exact.setdefault(name, owner)
         self._specific_names = [_specific(name) for name in self._names]
+        self._found: dict[str, TopicMatch] = {}  # people ask the same things again and again
 
     def find(self, query: str) -> TopicMatch:
+        found = self._found.get(query)
+        if found is None:
+            found = self._find(query)
+            if len(self._found) >= _REMEMBERED:
+                self._found.pop(next(iter(self._found)))
+            self._found[query] = found
+        return found
+
+    def _find(self, query: str) -> TopicMatch:
         raw = query.strip().lower()
         if raw in self.topics:
             return TopicMatch(raw)

@@ -263,7 +263,7 @@ class Core:
             person,
             chat,
             now,
-            self.catalog.index,
+            self.catalog,
             self.scheduler,
             is_admin=self.is_admin(event.person),
             can_push=isinstance(event, PollAnswer) or event.chat.can_push,
@@ -327,7 +327,7 @@ class Core:
         person = queries.ensure_person(
             session, who.platform, who.platform_id, who.display_name, now
         )
-        return progress(Turn(session, person, None, now, self.catalog.index, self.scheduler))
+        return progress(Turn(session, person, None, now, self.catalog, self.scheduler))
 
     # --- commands the core runs itself --------------------------------------------------------
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from bot.bank.model import LEVELS
 from bot.core import actions, quiz
 from bot.core.explain import TopicIndex
-from bot.core.replies import Button, Explanation, Message, Reply
+from bot.core.replies import Button, Message, Reply
 from bot.core.turn import Turn
-from bot.store.models import Topic
 
 __all__ = ["explain", "parse_level", "quiz_command", "topics"]
 
-_MAX_REFERENCES = 5
 _LEVEL_WORDS = {level: level for level in LEVELS} | {"middle": "mid", "medior": "mid"}
 
 
@@ -59,32 +55,10 @@ def explain(turn: Turn, args: str) -> list[Reply]:
     match = turn.index.find(args)
     if match.topic_id is None:
         return [no_match(turn.index, args, match.suggestions, verb="explain")]
-    topic = turn.session.get(Topic, match.topic_id)
-    if topic is None:
+    explanation = turn.catalog.explanation(match.topic_id)
+    if explanation is None:
         return [no_match(turn.index, args, (), verb="explain")]
-    return [explanation_of(topic, turn.index)]
-
-
-def explanation_of(topic: Topic, index: TopicIndex) -> Explanation:
-    """The topic as every platform shows it: the text, where to read more, and buttons to
-    quiz on it or go on to related topics."""
-    markdown = topic.explanation
-    if topic.references:
-        links = " · ".join(
-            f"[{urlsplit(url).netloc or url}]({url})" for url in topic.references[:_MAX_REFERENCES]
-        )
-        markdown += f"\n\n**Read more:** {links}"
-    see_also = tuple(
-        Button(f"See also: {index.topics[other].title}"[:60], actions.explain(other))
-        for other in topic.see_also
-        if other in index.topics
-    )
-    return Explanation(
-        topic_id=topic.id,
-        title=topic.title,
-        markdown=markdown,
-        buttons=(Button(f"Quiz me on {topic.title}"[:60], actions.quiz(topic.id)), *see_also),
-    )
+    return [explanation]
 
 
 def no_match(index: TopicIndex, query: str, suggestions: tuple[str, ...], verb: str) -> Message:

@@ -95,22 +95,17 @@ def _nothing_due(turn: Turn, asked: queries.QuestionScope) -> Message:
 
 def _checked_ask(turn: Turn, ask_id: int) -> tuple[Ask, Question] | Message:
     """The ask behind a button or answer, if this person in this chat may act on it."""
-    ask = turn.session.get(Ask, ask_id)
-    refusal = Message(
-        "That button is not for you. Try /quiz for a question of your own.", private=True
-    )
-    if ask is None:
+    found = queries.ask_and_question(turn.session, ask_id)
+    if found is None:
         return Message(
             "That question is no longer available. Try /quiz for a new one.", private=True
         )
-    if turn.chat is not None and ask.chat_id != turn.chat.id:
-        return refusal
-    if ask.person_id is not None and ask.person_id != turn.person.id:
-        return refusal
-    question = turn.session.get(Question, ask.question_id)
-    if question is None:
+    ask, question = found
+    if (turn.chat is not None and ask.chat_id != turn.chat.id) or (
+        ask.person_id is not None and ask.person_id != turn.person.id
+    ):
         return Message(
-            "That question is no longer available. Try /quiz for a new one.", private=True
+            "That button is not for you. Try /quiz for a question of your own.", private=True
         )
     return ask, question
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from fsrs import Scheduler
 from sqlalchemy.orm import Session
 
+from bot.core.catalog import Catalog
 from bot.core.explain import TopicIndex
 from bot.store.models import Chat, Person
 
@@ -22,10 +23,14 @@ class Turn:
     person: Person
     chat: Chat | None
     now: datetime
-    index: TopicIndex
+    catalog: Catalog
     scheduler: Scheduler
     is_admin: bool = False
     can_push: bool = True  # the platform can send unprompted (the terminal cannot)
+
+    @property
+    def index(self) -> TopicIndex:
+        return self.catalog.index
 
     @property
     def in_group(self) -> bool:

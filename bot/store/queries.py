@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import Select, and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ __all__ = [
     "active_subscription_chats",
     "active_topics",
     "answers_to_ask",
+    "ask_and_question",
     "ask_by_ref",
     "create_ask",
     "delivery_for",
@@ -80,11 +82,6 @@ class ChatKey(Protocol):
     def title(self) -> str: ...
 
 
-def _insert(session: Session, model: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 def ensure_person(
     session: Session, platform: str, platform_id: str, display_name: str, now: datetime
 ) -> Person:
@@ -112,13 +109,13 @@ def known_person_and_chat(
 ) -> tuple[Person, Chat] | None:
     """Both rows in one statement, when both exist and their names are as the platform says."""
     known = session.execute(
-        select(Person, Chat)
-        .join_from(
-            Person,
-            Chat,
-            and_(Chat.platform == chat.platform, Chat.platform_chat_id == chat.chat_id),
-        )
-        .where(Person.platform == person.platform, Person.platform_id == person.platform_id)
+        _person_and_chat(),
+        {
+            "chat_platform": chat.platform,
+            "chat_id": chat.chat_id,
+            "platform": person.platform,
+            "platform_id": person.platform_id,
+        },
     ).first()
     if known is None:
         return None
@@ -128,6 +125,28 @@ def known_person_and_chat(
     if chat.title and found_chat.title != chat.title:
         return None
     return found_person, found_chat
+
+
+# The statements every event runs are built once, with bound parameters: building a select
+# costs more than running it on SQLite.
+
+
+@functools.cache
+def _person_and_chat() -> Select[tuple[Person, Chat]]:
+    return (
+        select(Person, Chat)
+        .join_from(
+            Person,
+            Chat,
+            and_(
+                Chat.platform == bindparam("chat_platform"),
+                Chat.platform_chat_id == bindparam("chat_id"),
+            ),
+        )
+        .where(
+            Person.platform == bindparam("platform"), Person.platform_id == bindparam("platform_id")
+        )
+    )
 
 
 def ensure_person_and_chat(
@@ -194,35 +213,68 @@ class QuestionScope:
 
 
 def _live_questions(scope: QuestionScope) -> Any:
+    """The scope's conditions, with `topic_id` and `level` as bound parameters."""
     condition = Question.retired.is_(False)
     if scope.topic_id is not None:
-        condition = and_(condition, Question.topic_id == scope.topic_id)
+        condition = and_(condition, Question.topic_id == bindparam("topic_id"))
     if scope.level is not None:
-        condition = and_(condition, Question.level == scope.level)
+        condition = and_(condition, Question.level == bindparam("level"))
     return condition
+
+
+def _scope_values(scope: QuestionScope) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if scope.topic_id is not None:
+        values["topic_id"] = scope.topic_id
+    if scope.level is not None:
+        values["level"] = scope.level
+    return values
+
+
+@functools.cache
+def _next_due(scope: QuestionScope) -> Select[tuple[Question]]:
+    return (
+        select(Question)
+        .join(Schedule, Schedule.question_id == Question.id)
+        .where(
+            Schedule.person_id == bindparam("person_id"),
+            Schedule.due <= bindparam("now"),
+            _live_questions(scope),
+        )
+        .order_by(Schedule.due)
+        .limit(1)
+    )
+
+
+@functools.cache
+def _next_new(scope: QuestionScope) -> Select[tuple[Question]]:
+    seen = exists().where(
+        Schedule.person_id == bindparam("person_id"), Schedule.question_id == Question.id
+    )
+    return (
+        select(Question).where(_live_questions(scope), ~seen).order_by(Question.position).limit(1)
+    )
+
+
+def _shape(scope: QuestionScope) -> QuestionScope:
+    """The statement a scope needs depends only on which of its parts are set."""
+    return QuestionScope(
+        "" if scope.topic_id is not None else None, "" if scope.level is not None else None
+    )
 
 
 def next_due_question(
     session: Session, person_id: int, now: datetime, scope: QuestionScope
 ) -> Question | None:
     """The person's most overdue question."""
-    result = session.execute(
-        select(Question)
-        .join(Schedule, Schedule.question_id == Question.id)
-        .where(Schedule.person_id == person_id, Schedule.due <= now, _live_questions(scope))
-        .order_by(Schedule.due)
-        .limit(1)
-    )
-    return result.scalar_one_or_none()
+    values = {"person_id": person_id, "now": now, **_scope_values(scope)}
+    return session.execute(_next_due(_shape(scope)), values).scalar_one_or_none()
 
 
 def next_new_question(session: Session, person_id: int, scope: QuestionScope) -> Question | None:
     """The first question the person has never reviewed, in bank order."""
-    seen = exists().where(Schedule.person_id == person_id, Schedule.question_id == Question.id)
-    result = session.execute(
-        select(Question).where(_live_questions(scope), ~seen).order_by(Question.position).limit(1)
-    )
-    return result.scalar_one_or_none()
+    values = {"person_id": person_id, **_scope_values(scope)}
+    return session.execute(_next_new(_shape(scope)), values).scalar_one_or_none()
 
 
 def next_group_question(session: Session, chat_id: int, scope: QuestionScope) -> Question | None:
@@ -301,7 +353,32 @@ def ask_by_ref(session: Session, platform_ref: str) -> Ask | None:
 
 
 def schedule_for(session: Session, person_id: int, question_id: str) -> Schedule | None:
-    return session.get(Schedule, (person_id, question_id))
+    return session.execute(
+        _schedule(), {"person_id": person_id, "question_id": question_id}
+    ).scalar_one_or_none()
+
+
+@functools.cache
+def _schedule() -> Select[tuple[Schedule]]:
+    return select(Schedule).where(
+        Schedule.person_id == bindparam("person_id"),
+        Schedule.question_id == bindparam("question_id"),
+    )
+
+
+def ask_and_question(session: Session, ask_id: int) -> tuple[Ask, Question] | None:
+    """An ask and its question, in one statement."""
+    row = session.execute(_ask_and_question(), {"ask_id": ask_id}).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+@functools.cache
+def _ask_and_question() -> Select[tuple[Ask, Question]]:
+    return (
+        select(Ask, Question)
+        .join(Question, Question.id == Ask.question_id)
+        .where(Ask.id == bindparam("ask_id"))
+    )
 
 
 def insert_ignore(session: Session, model: Any, values: dict[str, Any], unique: list[str]) -> bool:
@@ -309,15 +386,19 @@ def insert_ignore(session: Session, model: Any, values: dict[str, Any], unique: 
 
     Safe under concurrency on SQLite and PostgreSQL: of two racing inserts, exactly one wins.
     """
-    statement = (
-        _insert(session, model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=unique)
+    statement = _insert_ignore(session.get_bind().dialect.name, model, tuple(unique))
+    # RETURNING says which: a row comes back only when it was inserted.
+    return session.connection().execute(statement, values).first() is not None
+
+
+@functools.cache
+def _insert_ignore(dialect: str, model: Any, unique: tuple[str, ...]) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(model.__table__)
+        .on_conflict_do_nothing(index_elements=list(unique))
         .returning(model.__table__.c[unique[0]])
     )
-    # RETURNING says which: a row comes back only when it was inserted (rowcount is not
-    # reliable for ORM-enabled inserts with every driver).
-    return session.execute(statement).first() is not None
 
 
 def insert_review(session: Session, **values: Any) -> bool:
