@@ -280,8 +280,10 @@ def next_new_question(session: Session, person_id: int, scope: QuestionScope) ->
 def next_group_question(session: Session, chat_id: int, scope: QuestionScope) -> Question | None:
     """For a group: a question never asked there, else the one asked longest ago."""
     asked = exists().where(Ask.chat_id == chat_id, Ask.question_id == Question.id)
+    values = _scope_values(scope)
     result = session.execute(
-        select(Question).where(_live_questions(scope), ~asked).order_by(Question.position).limit(1)
+        select(Question).where(_live_questions(scope), ~asked).order_by(Question.position).limit(1),
+        values,
     )
     fresh = result.scalar_one_or_none()
     if fresh is not None:
@@ -297,7 +299,8 @@ def next_group_question(session: Session, chat_id: int, scope: QuestionScope) ->
         .join(last_asked, last_asked.c.question_id == Question.id)
         .where(_live_questions(scope))
         .order_by(last_asked.c.last)
-        .limit(1)
+        .limit(1),
+        values,
     )
     return result.scalar_one_or_none()
 

@@ -134,6 +134,8 @@ async def test_long_explanation_is_split_on_paragraphs(core, db, telegram):
     with db.write_session() as session:
         topic = session.get(Topic, "celery")
         topic.explanation = "\n\n".join(f"Paragraph {n}: " + "word " * 150 for n in range(12))
+        topic.references = []
+    await core.load_topics()
     server = await start_bot(core, telegram)
     try:
         telegram.send_text(ADA, "/explain celery")
