@@ -6,11 +6,17 @@
 2. Flood limit: 300 subscribers through build_application's RetryingRateLimiter (Telegram's
    30 msg/s overall, waits out 429s) against a fake that answers 429 to any message that would
    make more than 30 messages in the last second (a sliding one-second window).
+3. Paid broadcast (TELEGRAM_PAID_BROADCAST=true): 2,000 subscribers through the same limiter,
+   pushes sent with allow_paid_broadcast, against a fake that allows 1,000 messages a second.
+
+"Database work" is the time the tick spends claiming and recording pushes (DailyService), the
+bot's own overhead apart from HTTP.
 
 A private daily push is a header message and a quiz poll for a choice question, or one message
 for a card, so messages outnumber pushes.
 
     uv run python benchmarks/daily_fanout.py [--subscribers 10000] [--limited-subscribers 300]
+        [--paid-subscribers 2000]
 """
 
 from __future__ import annotations
@@ -37,11 +43,13 @@ from benchmarks._support import (
 )
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram_transport import build_application
-from bot.core.daily import Push
-from bot.core.handler import Core
+from bot.app import build_daily
+from bot.config import load_settings
+from bot.core.daily_service import DailyService, Push, PushOutcome
 from bot.scheduler import DailyTicker, TickReport
 
 TELEGRAM_LIMIT = 30  # messages per second, the fake's flood limit in part 2
+PAID_LIMIT = 1_000  # messages per second with allow_paid_broadcast, the fake's limit in part 3
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,7 @@ class TickRun:
     subscribers: int
     report: TickReport
     seconds: float
-    claim_seconds: float  # of `seconds`, spent in Core.claim_daily (claims are sequential)
+    claim_seconds: float  # of `seconds`, spent claiming and recording (database work)
     messages: int
     message_seconds: float  # first to last message the fake accepted
     too_many: int
@@ -57,6 +65,10 @@ class TickRun:
     @property
     def pushes_per_second(self) -> float:
         return self.report.sent / self.seconds
+
+    @property
+    def own_pushes_per_second(self) -> float:
+        return self.report.sent / self.claim_seconds if self.claim_seconds else 0.0
 
     @property
     def message_rate(self) -> float:
@@ -68,19 +80,27 @@ class ClaimTimer:
     seconds: float = 0.0
 
 
-def time_claims(core: Core) -> ClaimTimer:
-    """Add up the time the tick spends in Core.claim_daily (the real method, only timed)."""
+def time_claims(daily: DailyService) -> ClaimTimer:
+    """Add up the time the tick spends claiming and recording (the real methods, only timed)."""
     timer = ClaimTimer()
-    claim_daily = core.claim_daily
+    claim_due, record = daily.claim_due, daily.record
 
-    async def timed(platforms: frozenset[str], limit: int = 200) -> list[Push]:
+    async def timed_claim(platforms: frozenset[str]) -> list[Push]:
         started = time.perf_counter()
         try:
-            return await claim_daily(platforms, limit)
+            return await claim_due(platforms)
         finally:
             timer.seconds += time.perf_counter() - started
 
-    core.claim_daily = timed  # type: ignore[method-assign]
+    async def timed_record(outcomes: list[PushOutcome]) -> None:
+        started = time.perf_counter()
+        try:
+            await record(outcomes)
+        finally:
+            timer.seconds += time.perf_counter() - started
+
+    daily.claim_due = timed_claim  # type: ignore[method-assign]
+    daily.record = timed_record  # type: ignore[method-assign,assignment]
     return timer
 
 
@@ -108,22 +128,23 @@ async def one_tick(
     rate_limited: bool,
     schedules_per_person: int,
     seed: int,
+    paid_broadcast: bool = False,
 ) -> TickRun:
     """Seed `subscribers` due now, run one tick against a fresh fake, return what happened."""
     fake = await start_fake(max_per_second)
     try:
         async with bench_database(server_url) as url:
-            core = await open_core(url)
+            core, db = await open_core(url)
             try:
                 now = datetime.now(UTC)
-                people = await seed_people(
-                    core,
+                people = seed_people(
+                    db,
                     subscribers,
                     now=now,
                     schedules_per_person=schedules_per_person,
                     rng=random.Random(seed),
                 )
-                await seed_subscriptions(core, people, due_at=now - timedelta(seconds=30))
+                seed_subscriptions(db, people, due_at=now - timedelta(seconds=30))
                 application = (
                     build_application(fake.token, fake.base_url, polling=False)
                     if rate_limited
@@ -131,16 +152,18 @@ async def one_tick(
                 )
                 await application.initialize()
                 try:
-                    adapter = TelegramAdapter(core, application)
-                    ticker = DailyTicker(core, {"telegram": adapter})
-                    claim_timer = time_claims(core)
+                    adapter = TelegramAdapter(core, application, paid_broadcast=paid_broadcast)
+                    daily = build_daily(load_settings(database_url=url), db, core.catalog)
+                    ticker = DailyTicker(core, daily, {"telegram": adapter})
+                    claim_timer = time_claims(daily)
                     started = time.perf_counter()
                     report = await ticker.tick()
                     seconds = time.perf_counter() - started
                 finally:
                     await application.shutdown()
             finally:
-                await core.db.dispose()
+                await core.close()
+                await db.dispose()
         state = await fake.state()
     finally:
         stop_fake(fake)
@@ -158,7 +181,7 @@ async def one_tick(
 async def main_async(args: argparse.Namespace) -> None:
     backend = describe_backend(args.database_url)
     print(f"Daily fan-out benchmark on {backend}; FakeTelegram in a child process")
-    print(await machine_reference())
+    print(machine_reference())
 
     free = await one_tick(
         args.database_url,
@@ -171,8 +194,9 @@ async def main_async(args: argparse.Namespace) -> None:
     report = free.report
     print(f"part 1: {args.subscribers:,} subscribers due in the same minute, no rate limiter")
     print(f"  sent {report.sent:,}, failed {report.failed}, retrying {report.retrying}")
-    print(f"  tick time: {free.seconds:.2f} s (claiming {free.claim_seconds:.2f} s of it)")
-    print(f"  pushes per second: {free.pushes_per_second:,.0f}")
+    print(f"  tick time: {free.seconds:.2f} s (database work {free.claim_seconds:.2f} s of it)")
+    print(f"  pushes per second, whole tick: {free.pushes_per_second:,.0f}")
+    print(f"  pushes per second, own overhead (database work): {free.own_pushes_per_second:,.0f}")
     print(
         f"  messages per second (fake side): {free.message_rate:,.0f} ({free.messages:,} messages)"
     )
@@ -200,6 +224,27 @@ async def main_async(args: argparse.Namespace) -> None:
         f"({limited.messages:,} messages accepted)"
     )
     print(f"  429s returned by the fake: {limited.too_many}")
+
+    paid = await one_tick(
+        args.database_url,
+        args.paid_subscribers,
+        max_per_second=PAID_LIMIT,
+        rate_limited=True,
+        schedules_per_person=args.schedules_per_person,
+        seed=args.seed + 2,
+        paid_broadcast=True,
+    )
+    report = paid.report
+    print(
+        f"part 3: {args.paid_subscribers:,} subscribers with TELEGRAM_PAID_BROADCAST, fake "
+        f"answering 429 above {PAID_LIMIT} messages in any second"
+    )
+    print(f"  sent {report.sent:,}, failed {report.failed}, retrying {report.retrying}")
+    print(f"  tick time: {paid.seconds:.2f} s ({paid.pushes_per_second:.1f} pushes/s)")
+    print(
+        f"  achieved rate: {paid.message_rate:.1f} messages/s ({paid.messages:,} messages accepted)"
+    )
+    print(f"  429s returned by the fake: {paid.too_many}")
     print(f"peak memory (ru_maxrss): {peak_rss_mb():.0f} MB")
 
 
@@ -208,6 +253,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--subscribers", type=int, default=10_000, help="part 1 subscribers")
     parser.add_argument(
         "--limited-subscribers", type=int, default=300, help="part 2 subscribers (rate limited)"
+    )
+    parser.add_argument(
+        "--paid-subscribers", type=int, default=2_000, help="part 3 subscribers (paid broadcast)"
     )
     parser.add_argument(
         "--schedules-per-person", type=int, default=3, help="FSRS schedules seeded per person"

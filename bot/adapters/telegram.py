@@ -56,12 +56,15 @@ class TelegramAdapter:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         poll_timeout: float = 5,
+        paid_broadcast: bool = False,
     ) -> None:
         self.core = core
         self.application = application
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
+        # Daily pushes and broadcasts may go past 30 messages a second, at 0.1 Star each.
+        self.paid_broadcast = paid_broadcast
         application.add_handler(MessageHandler(filters.COMMAND, self._on_command))
         application.add_handler(
             MessageHandler(
@@ -93,6 +96,7 @@ class TelegramAdapter:
                 if settings.telegram_webhook_secret
                 else None
             ),
+            paid_broadcast=settings.telegram_paid_broadcast,
         )
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -229,7 +233,7 @@ class TelegramAdapter:
 
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> None:
         try:
-            await self._send(int(chat_id), replies)
+            await self._send(int(chat_id), replies, paid=self.paid_broadcast)
         except Forbidden as error:
             raise DeliveryFailed(str(error), permanent=True) from error
         except BadRequest as error:
@@ -239,14 +243,17 @@ class TelegramAdapter:
         except (NetworkError, RetryAfter) as error:
             raise DeliveryFailed(str(error), permanent=False) from error
 
-    async def _send(self, chat_id: int, replies: Sequence[Reply]) -> None:
+    async def _send(self, chat_id: int, replies: Sequence[Reply], *, paid: bool = False) -> None:
         bot = self.application.bot
+        paid_args = {"allow_paid_broadcast": True} if paid else {}
         for reply in replies:
             if isinstance(reply, AnswerTally):
                 continue  # Telegram's poll shows its own count
             if isinstance(reply, ChoicePrompt):
                 if reply.header:
-                    await bot.send_message(chat_id, bold(reply.header), parse_mode=ParseMode.HTML)
+                    await bot.send_message(
+                        chat_id, bold(reply.header), parse_mode=ParseMode.HTML, **paid_args
+                    )
                 sent = await bot.send_poll(
                     chat_id,
                     question=reply.prompt,
@@ -255,6 +262,7 @@ class TelegramAdapter:
                     is_anonymous=False,
                     correct_option_ids=[reply.correct_index],
                     explanation=reply.why,
+                    **paid_args,
                 )
                 if sent.poll is not None:
                     await self.core.link_ask(reply.ask_id, sent.poll.id)
@@ -268,6 +276,7 @@ class TelegramAdapter:
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(buttons) if last and buttons else None,
                     link_preview_options=None,
+                    **paid_args,
                 )
 
     async def _edit(self, source: TelegramMessage, reply: Message) -> None:

@@ -315,6 +315,32 @@ async def test_daily_question_arrives_once_as_a_quiz_poll(core, clock, telegram)
     assert int(poll["chat_id"]) == ADA["id"] and poll["type"] == "quiz"
 
 
+async def test_paid_broadcast_marks_daily_pushes_but_not_replies(core, clock, telegram):
+    from datetime import UTC, datetime
+
+    from tests.conftest import daily_ticker
+
+    clock.set(datetime(2026, 3, 2, 5, 0, tzinfo=UTC))
+    application = build_application(telegram.token, telegram.base_url)
+    adapter = TelegramAdapter(core, application, poll_timeout=1, paid_broadcast=True)
+    server = BotServer(core, [adapter])
+    await server.start()
+    try:
+        telegram.send_text(ADA, "/daily 07:30 UTC")
+        await telegram.wait_for("sendMessage")
+        clock.set(datetime(2026, 3, 2, 7, 30, tzinfo=UTC))
+        assert (await daily_ticker(core, {"telegram": adapter}).tick()).sent == 1
+    finally:
+        await server.stop()
+    confirmation, header = telegram.sent("sendMessage")
+    (poll,) = telegram.sent("sendPoll")
+    assert "allow_paid_broadcast" not in confirmation
+    assert header["allow_paid_broadcast"] in (True, "true") and poll["allow_paid_broadcast"] in (
+        True,
+        "true",
+    )
+
+
 async def test_daily_push_to_a_blocked_chat_pauses_it(core, clock, telegram, db):
     from datetime import UTC, datetime
 

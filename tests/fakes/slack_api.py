@@ -35,6 +35,7 @@ _NEWER_THAN_SPEC = {"team_id"}
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when the fake received it
 
 
 @dataclass
