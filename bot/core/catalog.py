@@ -31,7 +31,9 @@ class Catalog:
         """(Re)build the index from the database."""
         self.version = bank_version(session)
         topics = queries.active_topics(session)
-        self.index = TopicIndex(TopicEntry(t.id, t.title, tuple(t.aliases)) for t in topics)
+        self.index = TopicIndex(
+            TopicEntry(t.id, t.title, tuple(t.aliases), t.explanation) for t in topics
+        )
         self._topics = {topic.id: topic for topic in topics}
         self._explanations = {}
 

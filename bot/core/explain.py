@@ -81,12 +81,17 @@ _NON_WORD = re.compile(r"[^a-z0-9_+#@.\s-]")
 _SPACES = re.compile(r"\s+")
 
 _MATCH_SCORE = 85.0
-_SUGGEST_SCORE = 45.0
+_SUGGEST_SCORE = 60.0  # and a suggestion must share a word with the query
 _WORD_BONUS = 0.3
 _MARGIN = 2.0
 _SHORTLIST = 24
 _SHORT = 3  # names this short (es, orm, gil) only match as a whole word
 _REMEMBERED = 4096  # answers to recent queries kept per index
+_SIGNIFICANT = 4  # query words this long must be accounted for by the matched topic's names
+_SAME_WORD = 80.0  # a word matches another at this similarity (one typo in a longer word)
+_WORDY = re.compile(r"[a-z]{2}")
+_TEXT_WORD = re.compile(r"[a-z0-9_+#]+")
+_COMPARISON = re.compile(r"\b(vs|versus|compared?|difference|differences|diff)\b|\bor\b")
 
 
 @dataclass(frozen=True)
@@ -94,12 +99,17 @@ class TopicEntry:
     id: str
     title: str
     aliases: tuple[str, ...] = ()
+    text: str = ""  # the explanation: its words count as the topic's vocabulary
 
 
 @dataclass(frozen=True)
 class TopicMatch:
+    """The topic meant; for a comparison of two topics ('decorator vs descriptor'), the second
+    in `also`; when nothing matches, the topics close enough to suggest."""
+
     topic_id: str | None
     suggestions: tuple[str, ...] = ()
+    also: str | None = None
 
 
 def normalize_query(text: str) -> str:
@@ -132,6 +142,19 @@ class TopicIndex:
         self._exact: dict[str, str] = {}
         for name, owner in zip(self._names, self._owners, strict=True):
             self._exact.setdefault(name, owner)
+        # Names that are all symbols and filler ('is vs ==') match as typed.
+        self._raw: dict[str, str] = {}
+        self._words: dict[str, list[str]] = {}
+        self._vocabulary: dict[str, frozenset[str]] = {}
+        for topic in self.topics.values():
+            words: set[str] = set()
+            for name in (topic.id, topic.title, *topic.aliases):
+                self._raw.setdefault(" ".join(name.lower().split()), topic.id)
+                words.update(normalize_query(name).split())
+            self._words[topic.id] = sorted(words)
+            self._vocabulary[topic.id] = frozenset(_TEXT_WORD.findall(topic.text.lower())) | words
+        self._known = frozenset().union(*self._vocabulary.values())
+        self._all_names = sorted(set().union(*self._words.values()))
         self._specific_names = [_specific(name) for name in self._names]
         self._found: dict[str, TopicMatch] = {}  # people ask the same things again and again
 
@@ -145,24 +168,75 @@ class TopicIndex:
         return found
 
     def _find(self, query: str) -> TopicMatch:
-        raw = query.strip().lower()
+        raw = " ".join(query.lower().split())
         if raw in self.topics:
             return TopicMatch(raw)
+        if raw in self._raw:
+            return TopicMatch(self._raw[raw])
         normalized = normalize_query(query)
-        if not normalized:
+        if not _WORDY.search(normalized):  # '' or "' OR 1=1 --": nothing to look up
             return TopicMatch(None)
         exact = self._exact.get(normalized) or self._exact.get(normalized.replace(" ", ""))
         if exact:
             return TopicMatch(exact)
         ranked = self._rank(normalized)
         too_broad = all(word in _CONTEXT for word in normalized.split())  # 'python', 'django'
-        if ranked and ranked[0][1] >= _MATCH_SCORE and not too_broad:
+        strong = [(topic, score) for topic, score in ranked if score >= _MATCH_SCORE]
+        if strong and not too_broad:
+            best, score = strong[0]
             runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+            if (
+                _COMPARISON.search(raw)
+                and len(strong) > 1
+                and not self._names_cover(best, normalized)
+            ):
+                # 'gil vs celery': two topics, neither naming both sides: explain both.
+                return TopicMatch(best, also=strong[1][0])
             # 'python' names half the bank equally well: better to ask than to guess.
-            if ranked[0][1] - runner_up >= _MARGIN:
-                return TopicMatch(ranked[0][0])
-        suggestions = tuple(topic for topic, score in ranked[:3] if score >= _SUGGEST_SCORE)
+            if score - runner_up >= _MARGIN and self._explains(best, normalized):
+                return TopicMatch(best)
+        if self._unknown_words(normalized):
+            return TopicMatch(None)  # a concept the bank does not cover: nothing is close
+        suggestions = tuple(
+            topic
+            for topic, score in ranked[:3]
+            if score >= _SUGGEST_SCORE and self._shares_a_word(topic, normalized)
+        )
         return TopicMatch(None, suggestions)
+
+    def _names_cover(self, topic_id: str, normalized: str) -> bool:
+        """Whether the topic's own names carry every word of the query ('jwt vs session')."""
+        names = self._words[topic_id]
+        return all(_best_word(w, names) >= _SAME_WORD for w in _specific(normalized).split())
+
+    def _shares_a_word(self, topic_id: str, normalized: str) -> bool:
+        names, vocabulary = self._words[topic_id], self._vocabulary[topic_id]
+        return any(
+            w in vocabulary or _best_word(w, names) >= _SAME_WORD
+            for w in _specific(normalized).split()
+        )
+
+    def _unknown_words(self, normalized: str) -> list[str]:
+        """Query words the bank never uses, nor anything spelled like them."""
+        return [
+            w
+            for w in _specific(normalized).split()
+            if len(w) >= _SIGNIFICANT
+            and w not in self._known
+            and _best_word(w, self._all_names) < _SAME_WORD
+        ]
+
+    def _explains(self, topic_id: str, normalized: str) -> bool:
+        """Whether the topic accounts for the query. A query word the bank never uses, nor
+        anything spelled like it, names a concept we have no topic for ('walrus operator' is
+        not 'is operator'): unless the topic's own words outnumber such words, no match."""
+        unknown = self._unknown_words(normalized)
+        if not unknown:
+            return True
+        names, vocabulary = self._words[topic_id], self._vocabulary[topic_id]
+        words = [w for w in _specific(normalized).split() if len(w) >= _SIGNIFICANT]
+        own = [w for w in words if w in vocabulary or _best_word(w, names) >= _SAME_WORD]
+        return len(own) > len(unknown)
 
     def _candidates(self, normalized: str, specific: str) -> set[int]:
         """The names worth scoring in full, picked by rapidfuzz's fast C scorers: the nearest

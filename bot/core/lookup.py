@@ -55,10 +55,14 @@ def explain(turn: Turn, args: str) -> list[Reply]:
     match = turn.index.find(args)
     if match.topic_id is None:
         return [no_match(turn.index, args, match.suggestions, verb="explain")]
-    explanation = turn.catalog.explanation(match.topic_id)
-    if explanation is None:
+    explanations = [
+        found
+        for topic_id in (match.topic_id, match.also)
+        if topic_id is not None and (found := turn.catalog.explanation(topic_id)) is not None
+    ]
+    if not explanations:
         return [no_match(turn.index, args, (), verb="explain")]
-    return [explanation]
+    return list(explanations)  # a comparison of two topics: both, in turn
 
 
 def no_match(index: TopicIndex, query: str, suggestions: tuple[str, ...], verb: str) -> Message:

@@ -57,9 +57,9 @@ async def test_explain_understands_a_question(core):
 
 
 async def test_explain_without_match_says_so_and_suggests(core):
-    reply = only(await FakeChat.private(core).say("/explain task runner"))
+    reply = only(await FakeChat.private(core).say("/explain task worker"))
     assert isinstance(reply, Message)
-    assert reply.markdown == "No topic matches “task runner”. Did you mean: Celery?"
+    assert reply.markdown == "No topic matches “task worker”. Did you mean: Celery?"
     assert labels(reply) == ["Celery"]
 
 
@@ -76,3 +76,34 @@ async def test_explain_without_argument_asks_what_to_explain(core):
 async def test_admin_commands_are_refused_to_others(core):
     reply = only(await FakeChat.private(core).say("/reload"))
     assert "not allowed" in reply.markdown
+
+
+async def test_explain_a_comparison_of_two_topics_explains_both(core):
+    replies = await FakeChat.private(core).say("/explain gil vs celery")
+    assert [r.topic_id for r in replies if isinstance(r, Explanation)] in (
+        ["gil", "celery"],
+        ["celery", "gil"],
+    )
+
+
+async def test_explain_of_a_concept_the_bank_lacks_says_so_plainly(core):
+    reply = only(await FakeChat.private(core).say("/explain kubernetes"))
+    assert reply.markdown == "No topic matches “kubernetes”. Type /topics to see them all."
+    assert labels(reply) == []
+
+
+async def test_quiz_takes_a_level_and_a_topic(core):
+    chat = FakeChat.private(core)
+    question = only(await chat.say("/quiz senior gil"))
+    assert question.prompt == "Do threads help an I/O-bound program?"
+    nothing = only(await chat.say("/quiz junior gil"))
+    assert "at junior level in The GIL" in nothing.markdown
+
+
+async def test_level_sets_the_default_of_quiz_and_any_clears_it(core):
+    chat = FakeChat.private(core)
+    assert "junior" in only(await chat.say("/level junior")).markdown
+    assert only(await chat.say("/quiz")).prompt == "What does the broker do?"
+    assert "is not a level" in only(await chat.say("/level expert")).markdown
+    assert "every level" in only(await chat.say("/level any")).markdown
+    assert "every level" in only(await chat.say("/level")).markdown

@@ -38,10 +38,47 @@ def test_context_words_do_not_drown_the_specific_one():
 
 
 def test_a_bare_python_is_too_broad_to_guess():
-    match = INDEX.find("python")
-    assert match.topic_id is None and "gil" in match.suggestions
+    assert INDEX.find("python").topic_id is None
 
 
 def test_shared_words_beat_a_shorter_name_inside_the_query():
     assert INDEX.find("nginx gunicorn deployment").topic_id == "nginx-gunicorn-supervisor"
     assert INDEX.find("how many gunicorn workers").topic_id == "gunicorn"
+
+
+COMPARED = TopicIndex(
+    [
+        TopicEntry("decorators", "Decorators", ("decorator",), "A decorator wraps a function."),
+        TopicEntry("descriptors", "Descriptors", ("descriptor",), "A descriptor defines __get__."),
+        TopicEntry(
+            "identity",
+            "is vs ==, mutability and copying",
+            ("is vs ==", "is operator", "shallow copy"),
+            "The is operator compares identity; == compares values.",
+        ),
+    ]
+)
+
+
+def test_a_comparison_of_two_topics_names_both():
+    match = COMPARED.find("decorator vs descriptor")
+    assert {match.topic_id, match.also} == {"decorators", "descriptors"}
+
+
+def test_an_alias_made_of_symbols_matches_as_typed():
+    assert COMPARED.find("is vs ==").topic_id == "identity"
+
+
+def test_a_concept_the_bank_never_mentions_is_not_swapped_for_a_lookalike():
+    match = COMPARED.find("walrus operator")
+    assert match.topic_id is None and match.suggestions == ()
+
+
+def test_an_injection_string_matches_nothing():
+    assert INDEX.find("' OR 1=1 --") == INDEX.find("--") == INDEX.find("1=1")
+    assert INDEX.find("' OR 1=1 --").topic_id is None
+    assert INDEX.find("' OR 1=1 --").suggestions == ()
+
+
+def test_a_word_far_from_every_topic_gets_no_suggestions():
+    assert INDEX.find("kubernetes").suggestions == ()
