@@ -7,7 +7,7 @@ that signing requests and checking calls do not take the measured bot's CPU.
 
 - full bot: BotServer + SlackAdapter + the core on a fresh SQLite file and the real bank;
   each request is `/explain <query>` (topic names and aliases, some with typos) from one of
-  1,000 people in their DMs; the bot acks, handles it and posts the explanation.
+  `--people` people (100) in their DMs; the bot acks, handles it and posts the explanation.
 - bare bolt app: an AsyncApp whose command listener acks and posts one message.
 
 The clock runs from the first request sent to the last chat.postMessage the fake receives.
@@ -64,6 +64,9 @@ class Run:
 # --- the child process: the fake Web API and the load generator -------------------------------
 
 
+PEOPLE = 100  # distinct people sending the commands
+
+
 def _child(bot_port: int, commands: int, concurrency: int, seed: int, pipe: Any) -> None:
     async def main() -> None:
         fake = FakeSlackApi()
@@ -73,7 +76,7 @@ def _child(bot_port: int, commands: int, concurrency: int, seed: int, pipe: Any)
         sender = SlackSender(f"http://127.0.0.1:{bot_port}", fake)
         rng = random.Random(seed)
         work = [
-            (SlackUser(f"U{n % 1000:05d}", f"person{n % 1000}"), rng.choice(QUERIES))
+            (SlackUser(f"U{n % PEOPLE:05d}", f"person{n % PEOPLE}"), rng.choice(QUERIES))
             for n in range(commands)
         ]
         queue: asyncio.Queue[tuple[SlackUser, str]] = asyncio.Queue()

@@ -21,7 +21,7 @@ from bot.core import account, actions, lookup, quiz
 from bot.core.catalog import Catalog
 from bot.core.clock import Clock, utc_now
 from bot.core.commands import CommandSpec, spec
-from bot.core.events import ButtonPress, Command, Event, PersonRef, PollAnswer, Text
+from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, PollAnswer, Text
 from bot.core.explain import TopicIndex
 from bot.core.outbox import Outbox, Outgoing
 from bot.core.replies import Message, Reply
@@ -88,6 +88,7 @@ class Core:
         # The links this process made lately, so a poll answer that overtakes the commit of
         # its own link (another update's transaction carries it) still finds its question.
         self._recent_links: OrderedDict[str, int] = OrderedDict()
+        self._seen_here: set[tuple[str, str, str]] = set()
         self._link_flush: asyncio.TimerHandle | None = None
         self._background: set[asyncio.Task[None]] = set()
 
@@ -181,7 +182,12 @@ class Core:
             assert command is not None
             return await self._outside_transaction(command, event.args)
         now = self.clock()
-        if self._is_read_only(event, command) and not self._pending_links:
+        if (
+            not isinstance(event, PollAnswer)
+            and self._is_read_only(event, command)
+            and not self._pending_links
+            and self._seen(event.person, event.chat)
+        ):
             replies = await self.db.read(self._handle_known, event, now)
             if replies is not None:
                 return replies
@@ -202,6 +208,17 @@ class Core:
         if isinstance(event, ButtonPress):
             action = actions.parse(event.action)
             return action is not None and action.verb in _READ_ONLY_VERBS
+        return False
+
+    def _seen(self, person: PersonRef, chat: ChatRef) -> bool:
+        """Whether this process has handled this person in this chat before: a newcomer's
+        read-only command goes straight to the write transaction that records them."""
+        key = (person.platform, person.platform_id, chat.chat_id)
+        if key in self._seen_here:
+            return True
+        if len(self._seen_here) >= _RECENT_LINKS:
+            self._seen_here.clear()
+        self._seen_here.add(key)
         return False
 
     def _handle_known(self, session: Session, event: Event, now: datetime) -> list[Reply] | None:
