@@ -25,6 +25,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CONCURRENT_UPDATES = 16
+CONNECTIONS = 64
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -171,6 +172,10 @@ def build_application(
         .connect_timeout(10)
         .read_timeout(15)
         .write_timeout(15)
+        # Enough connections for the updates and daily pushes in flight; httpx scans the whole
+        # pool on every request, so PTB's default of 256 costs time for nothing.
+        .connection_pool_size(CONNECTIONS)
+        .pool_timeout(15)
     )
     if not polling:
         builder = builder.updater(None)

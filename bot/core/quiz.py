@@ -49,13 +49,13 @@ def put_question(
     assert turn.chat is not None
     topic_title = _topic_title(turn, question.topic_id)
     asked_of = None if turn.in_group else turn.person.id
-    ask = queries.create_ask(
+    ask_id = queries.create_ask(
         turn.session, turn.chat.id, question.id, asked_of, turn.now, is_daily=is_daily
     )
     if question.kind == "choice":
         assert question.correct_index is not None
         return ChoicePrompt(
-            ask_id=ask.id,
+            ask_id=ask_id,
             topic_title=topic_title,
             prompt=question.prompt,
             options=tuple(question.options),
@@ -64,11 +64,11 @@ def put_question(
             header=header,
         )
     return CardPrompt(
-        ask_id=ask.id,
+        ask_id=ask_id,
         topic_title=topic_title,
         prompt=question.prompt,
         header=header,
-        buttons=(Button("Show answer", actions.reveal(ask.id)),),
+        buttons=(Button("Show answer", actions.reveal(ask_id)),),
     )
 
 

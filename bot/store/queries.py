@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, select, update
+from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -96,9 +96,9 @@ def ensure_person(
     # Nearly every event comes from someone we know: look first, insert only when new.
     person = find_person(session, platform, platform_id)
     if person is None:
-        insert_ignore(session, Person, values, ["platform", "platform_id"])
-        person = find_person(session, platform, platform_id)
-    assert person is not None
+        person = _insert_or_find(
+            session, Person, values, ["platform", "platform_id"], find_person, platform, platform_id
+        )
     if display_name and person.display_name != display_name:
         person.display_name = display_name
     return person
@@ -160,10 +160,67 @@ def ensure_person_and_chat(
     known = known_person_and_chat(session, person, chat)
     if known is not None:
         return known
-    return (
-        ensure_person(session, person.platform, person.platform_id, person.display_name, now),
-        ensure_chat(session, chat.platform, chat.chat_id, chat.is_group, chat.title),
+    # Most often a newcomer in their own chat: insert both (a row that exists is found instead).
+    found_person: Person = _insert_or_find(
+        session,
+        Person,
+        {
+            "platform": person.platform,
+            "platform_id": person.platform_id,
+            "display_name": person.display_name,
+            "created_at": now,
+            "unreachable": False,
+        },
+        ["platform", "platform_id"],
+        find_person,
+        person.platform,
+        person.platform_id,
     )
+    found_chat: Chat = _insert_or_find(
+        session,
+        Chat,
+        {
+            "platform": chat.platform,
+            "platform_chat_id": chat.chat_id,
+            "is_group": chat.is_group,
+            "title": chat.title,
+        },
+        ["platform", "platform_chat_id"],
+        find_chat,
+        chat.platform,
+        chat.chat_id,
+    )
+    if person.display_name and found_person.display_name != person.display_name:
+        found_person.display_name = person.display_name
+    if chat.title and found_chat.title != chat.title:
+        found_chat.title = chat.title
+    return found_person, found_chat
+
+
+def _insert_or_find(
+    session: Session,
+    model: Any,
+    values: dict[str, Any],
+    unique: list[str],
+    find: Any,
+    *keys: str,
+) -> Any:
+    """The new row, inserted and returned in one statement; or, when another transaction or
+    process inserted it first, the existing one."""
+    inserted = session.execute(
+        _insert_entity(session.get_bind().dialect.name, model, tuple(unique)).values(**values)
+    ).scalar_one_or_none()
+    if inserted is not None:
+        return inserted
+    found = find(session, *keys)
+    assert found is not None
+    return found
+
+
+@functools.cache
+def _insert_entity(dialect: str, model: Any, unique: tuple[str, ...]) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing(index_elements=list(unique)).returning(model)
 
 
 def find_person(session: Session, platform: str, platform_id: str) -> Person | None:
@@ -184,9 +241,15 @@ def ensure_chat(
     }
     chat = find_chat(session, platform, platform_chat_id)
     if chat is None:
-        insert_ignore(session, Chat, values, ["platform", "platform_chat_id"])
-        chat = find_chat(session, platform, platform_chat_id)
-    assert chat is not None
+        chat = _insert_or_find(
+            session,
+            Chat,
+            values,
+            ["platform", "platform_chat_id"],
+            find_chat,
+            platform,
+            platform_chat_id,
+        )
     if title and chat.title != title:
         chat.title = title
     return chat
@@ -331,23 +394,35 @@ def create_ask(
     person_id: int | None,
     now: datetime,
     is_daily: bool = False,
-) -> Ask:
-    ask = Ask(
-        chat_id=chat_id,
-        question_id=question_id,
-        person_id=person_id,
-        created_at=now,
-        is_daily=is_daily,
-    )
-    session.add(ask)
-    session.flush()
-    return ask
+) -> int:
+    """Record that a question was put to a chat; returns the ask's id."""
+    values = {
+        "chat_id": chat_id,
+        "question_id": question_id,
+        "person_id": person_id,
+        "created_at": now,
+        "is_daily": is_daily,
+    }
+    return int(session.connection().execute(_insert_ask(), values).scalar_one())
+
+
+@functools.cache
+def _insert_ask() -> Any:
+    return insert(Ask.__table__).returning(Ask.__table__.c.id)
 
 
 def set_ask_refs(session: Session, refs: dict[str, int]) -> None:
     """Remember which platform object (a Telegram poll) carries each ask: {ref: ask id}."""
-    for platform_ref, ask_id in refs.items():
-        session.execute(update(Ask).where(Ask.id == ask_id).values(platform_ref=platform_ref))
+    rows = [{"ask_id": ask_id, "ref": ref} for ref, ask_id in refs.items()]
+    session.connection().execute(_set_ask_ref(), rows)
+
+
+@functools.cache
+def _set_ask_ref() -> Any:
+    table = Ask.__table__
+    return (
+        update(table).where(table.c.id == bindparam("ask_id")).values(platform_ref=bindparam("ref"))
+    )
 
 
 def ask_by_ref(session: Session, platform_ref: str) -> Ask | None:
