@@ -27,6 +27,7 @@ class Progress:
     due_now: int
     streak: Streak
     weakest: tuple[tuple[str, int, int], ...]
+    level: str | None = None  # the default level of /quiz; None: every level
 
     @property
     def accuracy(self) -> float | None:
@@ -71,6 +72,7 @@ def progress(turn: Turn) -> Progress:
         due_now=due_now,
         streak=person_streak(turn),
         weakest=tuple(weakest[:3]),
+        level=turn.person.level,
     )
 
 
@@ -85,6 +87,7 @@ def describe(progress: Progress) -> str:
         f"- Correct: {progress.correct} of {progress.graded} choice questions ({accuracy})",
         f"- Due now: {progress.due_now}",
         f"- Streak: {_days(progress.streak.current)} (best {_days(progress.streak.best)})",
+        f"- /quiz level: {progress.level or 'every level'} (change it with /level)",
     ]
     weak = [w for w in progress.weakest if w[2] < w[1]]
     if weak:

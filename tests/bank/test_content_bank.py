@@ -158,9 +158,7 @@ def test_a_comparison_one_topic_covers_goes_to_that_topic(index, query, expected
         ("metaclass", "method-decorators"),
     ],
 )
-def test_a_typo_tolerant_match_does_not_turn_one_concept_into_another(
-    index, query, not_expected
-):
+def test_a_typo_tolerant_match_does_not_turn_one_concept_into_another(index, query, not_expected):
     assert index.find(query).topic_id != not_expected
     assert index.find(query).topic_id is not None
 

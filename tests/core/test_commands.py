@@ -1,3 +1,4 @@
+from bot.core import actions
 from bot.core.commands import COMMANDS, parse_command
 from bot.core.replies import Explanation, Message
 from tests.fakes.chat import FakeChat, labels, only
@@ -107,3 +108,13 @@ async def test_level_sets_the_default_of_quiz_and_any_clears_it(core):
     assert "is not a level" in only(await chat.say("/level expert")).markdown
     assert "every level" in only(await chat.say("/level any")).markdown
     assert "every level" in only(await chat.say("/level")).markdown
+
+
+async def test_stats_shows_the_quiz_level(core):
+    chat = FakeChat.private(core)
+    await chat.say("/level senior")
+    question = only(await chat.say("/quiz"))
+    await chat.press(actions.answer(question.ask_id, question.correct_index))
+    assert (
+        "- /quiz level: senior (change it with /level)" in only(await chat.say("/stats")).markdown
+    )
