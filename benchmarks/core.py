@@ -330,9 +330,9 @@ def report(people_count: int, results: Results, seeding: float, floor: float | N
 
 
 async def main_async(args: argparse.Namespace) -> None:
+    print(machine_reference())
     backend = describe_backend(args.database_url)
     print(f"Core.handle benchmark on {backend}; concurrency {args.concurrency}; seed {args.seed}")
-    print(machine_reference())
     if args.sqlite_thread:
         print("SQLite work on one dedicated thread (--sqlite-thread), not inline")
     if not args.scale:

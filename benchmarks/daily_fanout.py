@@ -179,9 +179,9 @@ async def one_tick(
 
 
 async def main_async(args: argparse.Namespace) -> None:
+    print(machine_reference())
     backend = describe_backend(args.database_url)
     print(f"Daily fan-out benchmark on {backend}; FakeTelegram in a child process")
-    print(machine_reference())
 
     free = await one_tick(
         args.database_url,

@@ -180,11 +180,11 @@ def _free_port() -> int:
 
 
 async def main_async(args: argparse.Namespace) -> None:
+    print(machine_reference())
     print(
         f"Slack slash commands: {args.commands:,} signed /explain requests, "
         f"{args.concurrency} at a time"
     )
-    print(machine_reference())
     full = await full_bot(args.commands, args.concurrency, args.seed)
     print(f"full bot: {full.rate:,.0f} commands/s ({full.posted:,} posted in {full.seconds:.2f} s)")
     bare = await bare_bolt(args.commands, args.concurrency, args.seed)

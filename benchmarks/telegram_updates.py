@@ -170,7 +170,7 @@ async def run_full_bot(
     fake: FakeProcess, kinds: list[str], setup: list[dict[str, Any]], args: argparse.Namespace
 ) -> BatchTiming:
     async with bench_database(None) as url:
-        core = await open_core(url)
+        core, db = await open_core(url)
         application = make_application(fake.token, fake.base_url, args.limiter)
         server = BotServer(core, [TelegramAdapter(core, application, poll_timeout=1)])
         await server.start()
@@ -185,7 +185,7 @@ async def run_full_bot(
             return await run_batch(fake, batch, args.timeout)
         finally:
             await server.stop()
-            await core.db.dispose()
+            await db.dispose()
 
 
 async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -227,6 +227,7 @@ async def with_fake(run: Callable[[FakeProcess], Awaitable[BatchTiming]]) -> Bat
 
 
 async def main_async(args: argparse.Namespace) -> None:
+    print(machine_reference())
     from bot.bank.validate import load_bank
     from bot.config import default_content_dir
 
@@ -240,7 +241,6 @@ async def main_async(args: argparse.Namespace) -> None:
         f"users ({mix['quiz']} /quiz, {mix['answer']} poll answers, {mix['explain']} /explain); "
         f"polling a FakeTelegram in a child process; rate limiter: {LIMITER_NOTES[args.limiter]}"
     )
-    print(await machine_reference())
     print("full bot (BotServer + TelegramAdapter + core on SQLite):")
     full = await with_fake(lambda fake: run_full_bot(fake, kinds, setup, args))
     print(f"  {full.updates:,} updates in {full.seconds:.2f} s, {full.replies:,} replies")

@@ -57,7 +57,6 @@ class Topic:
     explanation: str
     path: Path
     aliases: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
     see_also: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     questions: tuple[Question, ...] = ()

@@ -39,6 +39,7 @@ __all__ = ["parse_topic_file", "parse_topic_text"]
 _FRONT_MATTER_FENCE = "---"
 _QUESTION_HEADING = re.compile(r"^(choice|card)\s+(\S+)(?:\s+(\S+))?\s*$", re.IGNORECASE)
 _OPTION_MARK = re.compile(r"^\[( |x|X)\]\s+(.*)$", re.DOTALL)
+# `tags` is accepted for the writers' own use; the bot reads nothing from it.
 _LIST_FIELDS = ("aliases", "tags", "see_also", "references")
 
 _markdown = MarkdownIt("commonmark")
@@ -107,7 +108,6 @@ def parse_topic_text(text: str, path: Path) -> tuple[Topic | None, list[Problem]
         explanation=explanation,
         path=path,
         aliases=lists["aliases"],
-        tags=lists["tags"],
         see_also=lists["see_also"],
         references=lists["references"],
         questions=tuple(questions),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.core import actions
 from bot.core.replies import AnswerTally, Button, CardPrompt, ChoicePrompt, Message, Reply
 from bot.core.srs import Recall, apply_review, rating_for_choice
@@ -93,28 +95,35 @@ def _nothing_due(turn: Turn, asked: queries.QuestionScope) -> Message:
     )
 
 
-def _checked_ask(turn: Turn, ask_id: int) -> tuple[Ask, Question] | Message:
+@dataclass(frozen=True)
+class _Asked:
+    ask: Ask
+    question: Question
+    schedule: Schedule | None  # the person's, before this answer
+
+
+def _checked_ask(turn: Turn, ask_id: int) -> _Asked | Message:
     """The ask behind a button or answer, if this person in this chat may act on it."""
-    found = queries.ask_and_question(turn.session, ask_id)
+    found = queries.ask_and_question(turn.session, ask_id, turn.person.id)
     if found is None:
         return Message(
             "That question is no longer available. Try /quiz for a new one.", private=True
         )
-    ask, question = found
+    ask, question, schedule = found
     if (turn.chat is not None and ask.chat_id != turn.chat.id) or (
         ask.person_id is not None and ask.person_id != turn.person.id
     ):
         return Message(
             "That button is not for you. Try /quiz for a question of your own.", private=True
         )
-    return ask, question
+    return _Asked(ask, question, schedule)
 
 
 def answer_choice(turn: Turn, ask_id: int, option: int) -> list[Reply]:
     checked = _checked_ask(turn, ask_id)
     if isinstance(checked, Message):
         return [checked]
-    ask, question = checked
+    ask, question = checked.ask, checked.question
     if question.kind != "choice" or question.correct_index is None:
         return [Message("That question has no options to choose from.", private=True)]
     if not 0 <= option < len(question.options):
@@ -126,7 +135,7 @@ def answer_choice(turn: Turn, ask_id: int, option: int) -> list[Reply]:
         ]
     correct = option == question.correct_index
     recall = rating_for_choice(correct)
-    schedule = _record(turn, ask, question, recall, correct)
+    schedule = _record(turn, checked, recall, correct)
     if schedule is None:
         return [Message("You already answered this one; your first answer counts.", private=True)]
 
@@ -163,7 +172,7 @@ def reveal_card(turn: Turn, ask_id: int) -> list[Reply]:
     checked = _checked_ask(turn, ask_id)
     if isinstance(checked, Message):
         return [checked]
-    ask, question = checked
+    ask, question = checked.ask, checked.question
     if question.kind != "card":
         return [Message("That question is answered by choosing an option.", private=True)]
     buttons = tuple(
@@ -180,14 +189,14 @@ def rate_card(turn: Turn, ask_id: int, rating: int) -> list[Reply]:
     checked = _checked_ask(turn, ask_id)
     if isinstance(checked, Message):
         return [checked]
-    ask, question = checked
+    question = checked.question
     if question.kind != "card":
         return [Message("That question is answered by choosing an option.", private=True)]
     try:
         recall = Recall(rating)
     except ValueError:
         return [Message("Rate your recall as Again, Hard, Good or Easy.", private=True)]
-    schedule = _record(turn, ask, question, recall, None)
+    schedule = _record(turn, checked, recall, None)
     if schedule is None:
         return [Message("You already rated this card; your first rating counts.", private=True)]
     back = humanize_delta(schedule.due - turn.now)
@@ -205,10 +214,9 @@ def rate_card(turn: Turn, ask_id: int, rating: int) -> list[Reply]:
     ]
 
 
-def _record(
-    turn: Turn, ask: Ask, question: Question, recall: Recall, correct: bool | None
-) -> Schedule | None:
+def _record(turn: Turn, asked: _Asked, recall: Recall, correct: bool | None) -> Schedule | None:
     """Log the review and move the card on; None when this person already answered this ask."""
+    ask, question = asked.ask, asked.question
     recorded = queries.insert_review(
         turn.session,
         ask_id=ask.id,
@@ -222,7 +230,8 @@ def _record(
     )
     if not recorded:
         return None
-    schedule = queries.schedule_for(turn.session, turn.person.id, question.id)
-    schedule = apply_review(turn.scheduler, schedule, turn.person.id, question.id, recall, turn.now)
+    schedule = apply_review(
+        turn.scheduler, asked.schedule, turn.person.id, question.id, recall, turn.now
+    )
     turn.session.add(schedule)
     return schedule

@@ -46,12 +46,10 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False, sqlite_thread: bool = False) -> None:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        engine_args: dict[str, Any] = {"echo": echo}
-        if self.is_sqlite:
-            # Every transaction here ends in an explicit commit or rollback, so the pool's extra
-            # ROLLBACK on each check-in is wasted work.
-            engine_args.update(pool_reset_on_return=None)
-        else:
+        # Every transaction here ends in an explicit commit or rollback, so the pool's extra
+        # ROLLBACK on each check-in is a wasted round trip.
+        engine_args: dict[str, Any] = {"echo": echo, "pool_reset_on_return": None}
+        if not self.is_sqlite:
             engine_args.update(pool_size=_POSTGRES_WORKERS, max_overflow=2, pool_recycle=1800)
         self.engine: Engine = create_engine(url, **engine_args)
         write_engine = self.engine

@@ -52,7 +52,6 @@ __all__ = [
     "prune_seen",
     "review_dates",
     "review_totals",
-    "schedule_for",
     "set_ask_refs",
     "topic_accuracy",
 ]
@@ -430,31 +429,26 @@ def ask_by_ref(session: Session, platform_ref: str) -> Ask | None:
     return result.scalar_one_or_none()
 
 
-def schedule_for(session: Session, person_id: int, question_id: str) -> Schedule | None:
-    return session.execute(
-        _schedule(), {"person_id": person_id, "question_id": question_id}
-    ).scalar_one_or_none()
+def ask_and_question(
+    session: Session, ask_id: int, person_id: int
+) -> tuple[Ask, Question, Schedule | None] | None:
+    """An ask, its question and the person's schedule for it (if any), in one statement."""
+    row = session.execute(_ask_and_question(), {"ask_id": ask_id, "person_id": person_id}).first()
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 @functools.cache
-def _schedule() -> Select[tuple[Schedule]]:
-    return select(Schedule).where(
-        Schedule.person_id == bindparam("person_id"),
-        Schedule.question_id == bindparam("question_id"),
-    )
-
-
-def ask_and_question(session: Session, ask_id: int) -> tuple[Ask, Question] | None:
-    """An ask and its question, in one statement."""
-    row = session.execute(_ask_and_question(), {"ask_id": ask_id}).first()
-    return (row[0], row[1]) if row is not None else None
-
-
-@functools.cache
-def _ask_and_question() -> Select[tuple[Ask, Question]]:
+def _ask_and_question() -> Select[tuple[Ask, Question, Schedule]]:
     return (
-        select(Ask, Question)
+        select(Ask, Question, Schedule)
         .join(Question, Question.id == Ask.question_id)
+        .outerjoin(
+            Schedule,
+            and_(
+                Schedule.question_id == Ask.question_id,
+                Schedule.person_id == bindparam("person_id"),
+            ),
+        )
         .where(Ask.id == bindparam("ask_id"))
     )
 

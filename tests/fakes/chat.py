@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.commands import parse_command
-from bot.core.events import ButtonPress, ChatRef, Command, PersonRef, PollAnswer, Text
+from bot.core.events import ButtonPress, ChatRef, Command, PersonRef, Text
 from bot.core.handler import Core
 from bot.core.replies import Button, CardPrompt, ChoicePrompt, Explanation, Message, Reply
 
@@ -33,9 +33,6 @@ class FakeChat:
 
     async def press(self, action: str) -> list[Reply]:
         return await self.core.handle(ButtonPress(self.person, self.chat, action))
-
-    async def poll_answer(self, platform_ref: str, option: int) -> list[Reply]:
-        return await self.core.handle(PollAnswer(self.person, platform_ref, option))
 
 
 def only(replies: list[Reply]) -> Reply:
