@@ -178,6 +178,21 @@ async def one_tick(
     )
 
 
+def print_limited(title: str, run: TickRun) -> None:
+    """What a rate-limited tick achieved, as the fake saw it."""
+    report = run.report
+    print(title)
+    print(f"  sent {report.sent:,}, failed {report.failed}, retrying {report.retrying}")
+    print(
+        f"  tick time: {run.seconds:.2f} s ({run.pushes_per_second:.1f} pushes/s, "
+        f"database work {run.claim_seconds:.2f} s of it)"
+    )
+    print(
+        f"  achieved rate: {run.message_rate:.1f} messages/s ({run.messages:,} messages accepted)"
+    )
+    print(f"  429s returned by the fake: {run.too_many}")
+
+
 async def main_async(args: argparse.Namespace) -> None:
     print(machine_reference())
     backend = describe_backend(args.database_url)
@@ -209,21 +224,11 @@ async def main_async(args: argparse.Namespace) -> None:
         schedules_per_person=args.schedules_per_person,
         seed=args.seed + 1,
     )
-    report = limited.report
-    print(
+    print_limited(
         f"part 2: {args.limited_subscribers:,} subscribers through RetryingRateLimiter, fake "
-        f"answering 429 above {TELEGRAM_LIMIT} messages in any second"
+        f"answering 429 above {TELEGRAM_LIMIT} messages in any second",
+        limited,
     )
-    print(f"  sent {report.sent:,}, failed {report.failed}, retrying {report.retrying}")
-    print(
-        f"  tick time: {limited.seconds:.2f} s ({limited.pushes_per_second:.1f} pushes/s, "
-        f"claiming {limited.claim_seconds:.2f} s of it)"
-    )
-    print(
-        f"  achieved rate: {limited.message_rate:.1f} messages/s "
-        f"({limited.messages:,} messages accepted)"
-    )
-    print(f"  429s returned by the fake: {limited.too_many}")
 
     paid = await one_tick(
         args.database_url,
@@ -234,17 +239,11 @@ async def main_async(args: argparse.Namespace) -> None:
         seed=args.seed + 2,
         paid_broadcast=True,
     )
-    report = paid.report
-    print(
+    print_limited(
         f"part 3: {args.paid_subscribers:,} subscribers with TELEGRAM_PAID_BROADCAST, fake "
-        f"answering 429 above {PAID_LIMIT} messages in any second"
+        f"answering 429 above {PAID_LIMIT} messages in any second",
+        paid,
     )
-    print(f"  sent {report.sent:,}, failed {report.failed}, retrying {report.retrying}")
-    print(f"  tick time: {paid.seconds:.2f} s ({paid.pushes_per_second:.1f} pushes/s)")
-    print(
-        f"  achieved rate: {paid.message_rate:.1f} messages/s ({paid.messages:,} messages accepted)"
-    )
-    print(f"  429s returned by the fake: {paid.too_many}")
     print(f"peak memory (ru_maxrss): {peak_rss_mb():.0f} MB")
 
 
