@@ -19,6 +19,7 @@ from bot.core.daily_service import DailyService
 from bot.core.handler import Core
 from bot.core.outbox import Outbox
 from bot.core.srs import make_scheduler
+from bot.errors import StartupError
 from bot.metrics import Metrics
 from bot.store.database import Database
 from bot.store.migrate import upgrade
@@ -26,10 +27,6 @@ from bot.store.migrate import upgrade
 __all__ = ["StartupError", "build_core", "build_daily", "chat", "open_store", "run"]
 
 log = logging.getLogger(__name__)
-
-
-class StartupError(Exception):
-    """Something the operator must fix; the message says what."""
 
 
 async def open_store(settings: Settings, *, sqlite_thread: bool = False) -> Database:
@@ -96,8 +93,9 @@ def build_daily(settings: Settings, db: Database, catalog: Catalog) -> DailyServ
 
 
 def _fail(error: Exception) -> int:
+    """One line on stderr, exit code 1: no traceback for a failure the operator can fix."""
     print(f"revision-bot: {error}", file=sys.stderr)
-    return 2
+    return 1
 
 
 async def chat(settings: Settings) -> int:

@@ -15,7 +15,14 @@ __all__ = ["bind_update", "configure_logging", "update_context"]
 
 update_context: ContextVar[dict[str, str]] = ContextVar("update_context", default={})  # noqa: B039
 
-_NOISY = ("httpx", "httpcore", "apscheduler.executors", "apscheduler.scheduler", "aiohttp.access")
+_NOISY = (
+    "httpx",
+    "httpcore",
+    "apscheduler.executors",
+    "apscheduler.scheduler",
+    "aiohttp.access",
+    "alembic",  # "setup plugin ..." and "Will assume transactional DDL" at every start
+)
 
 
 def bind_update(platform: str, chat: str, command: str) -> None:
@@ -96,3 +103,11 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str] = ()) -> None
     # httpx logs every request URL at INFO, and a Telegram URL contains the bot token.
     for name in _NOISY:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    # slack-bolt warns at every start that it ignores SLACK_BOT_TOKEN when given a client,
+    # which is exactly how the adapter builds it (the client carries that token).
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_IgnoredTokenWarning())
+
+
+class _IgnoredTokenWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()

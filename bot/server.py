@@ -4,7 +4,9 @@ all on one asyncio loop."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import signal
 from collections.abc import Sequence
 
@@ -15,6 +17,7 @@ from bot.config import Settings
 from bot.core.daily_service import DailyService
 from bot.core.handler import Core
 from bot.core.outbox import Outbox, Outgoing
+from bot.errors import StartupError
 from bot.metrics import Metrics
 from bot.scheduler import DailyTicker
 
@@ -82,7 +85,17 @@ class BotServer:
         self._runner = web.AppRunner(self.web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.requested_port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            await self._runner.cleanup()
+            self._runner = None
+            reason = "is already in use" if error.errno == errno.EADDRINUSE else "cannot be used"
+            raise StartupError(
+                f"PORT: {self.requested_port} on {self.host} {reason} "
+                f"({os.strerror(error.errno) if error.errno else error}); "
+                "set PORT (and HOST) to a free address, or stop what is listening there"
+            ) from None
         server = site._server
         sockets = getattr(server, "sockets", None) or []
         if sockets:
@@ -183,9 +196,18 @@ async def serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await server.start()
+    # Starting may wait on an unreachable platform (retrying); a stop request ends the wait.
+    starting = asyncio.create_task(server.start())
+    stopping = asyncio.create_task(stop.wait())
     try:
-        await stop.wait()
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()  # a StartupError goes to the caller as one line
+            await stopping
     finally:
-        log.info("stopping")
+        if starting.done() and not starting.cancelled() and starting.exception() is None:
+            log.info("stopping")
+        for task in (starting, stopping):
+            task.cancel()
+        await asyncio.gather(starting, stopping, return_exceptions=True)
         await server.stop()

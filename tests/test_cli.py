@@ -55,4 +55,4 @@ def test_export_and_forget_a_person(tmp_path):
     forgotten = run_cli("forget", "--user", "console:local", tmp_path=tmp_path)
     assert forgotten.returncode == 0
     missing = run_cli("export", "--user", "console:local", tmp_path=tmp_path)
-    assert missing.returncode == 2 and "no person console:local" in missing.stderr
+    assert missing.returncode == 1 and "no person console:local" in missing.stderr

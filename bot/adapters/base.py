@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
 
 from aiohttp import web
 
 from bot.core.replies import Reply
 
-__all__ = ["Adapter", "DeliveryFailed"]
+__all__ = ["Adapter", "DeliveryFailed", "retry_until_reachable"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+FIRST_RETRY_SECONDS = 2.0
+MAX_RETRY_SECONDS = 60.0
 
 
 class DeliveryFailed(Exception):
@@ -40,3 +49,31 @@ class Adapter(Protocol):
         Raises DeliveryFailed when they could not be sent.
         """
         ...
+
+
+async def retry_until_reachable(
+    platform: str,
+    address: str,
+    attempt: Callable[[], Awaitable[T]],
+    unreachable: tuple[type[BaseException], ...],
+    first_delay: float = FIRST_RETRY_SECONDS,
+) -> T:
+    """Run `attempt` until the platform answers: while it cannot be reached (no network, DNS,
+    a timeout), one warning line per attempt, waiting longer each time (up to a minute).
+    Anything else (a refused token) goes to the caller at once."""
+    delay = first_delay
+    for number in range(1, 1_000_000):
+        try:
+            return await attempt()
+        except unreachable as error:
+            log.warning(
+                "cannot reach %s at %s (%s); attempt %d failed, retrying in %.0f s",
+                platform,
+                address,
+                type(error).__name__,
+                number,
+                delay,
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, MAX_RETRY_SECONDS)
+    raise AssertionError("unreachable")

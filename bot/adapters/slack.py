@@ -8,7 +8,9 @@ import logging
 import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
@@ -24,7 +26,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.base import DeliveryFailed
+from bot.adapters.base import DeliveryFailed, retry_until_reachable
 from bot.adapters.slack_blocks import home_view, render, tally_blocks
 from bot.config import Settings
 from bot.core import actions
@@ -32,6 +34,7 @@ from bot.core.commands import spec
 from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, Text
 from bot.core.handler import Core
 from bot.core.replies import APOLOGY, AnswerTally, Message, Reply
+from bot.errors import StartupError
 from bot.metrics import Metrics
 
 __all__ = ["EVENTS_PATH", "SlackAdapter", "build_client"]
@@ -45,6 +48,10 @@ NOT_IN_CHANNEL = (
     "or talk to me in a direct message."
 )
 # Errors after which a channel will never accept our messages again.
+# auth.test's answers for a token that will never work.
+_REFUSED_TOKEN = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
 _GONE = {
     "channel_not_found",
     "is_archived",
@@ -152,6 +159,22 @@ class SlackAdapter:
         return [web.post(EVENTS_PATH, self._on_request)]
 
     async def start(self) -> None:
+        try:
+            await retry_until_reachable(
+                "Slack",
+                urlsplit(self.client.base_url).netloc,
+                self.client.auth_test,
+                (aiohttp.ClientError, TimeoutError, OSError),
+            )
+        except SlackApiError as error:
+            code = _error_code(error)
+            if code in _REFUSED_TOKEN:
+                raise StartupError(
+                    f"SLACK_BOT_TOKEN: Slack rejected the token ({code}). Copy the Bot User "
+                    "OAuth Token (xoxb-...) from your app's OAuth & Permissions page, and "
+                    "reinstall the app to the workspace if it was revoked."
+                ) from None
+            raise
         if self.app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

@@ -10,12 +10,13 @@ import contextlib
 import hmac
 import logging
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import BotCommand, Poll, Update
 from telegram import Message as TelegramMessage
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -25,7 +26,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.adapters.base import DeliveryFailed
+from bot.adapters.base import DeliveryFailed, retry_until_reachable
 from bot.adapters.telegram_render import bold, keyboard, plain, render
 from bot.adapters.telegram_transport import RetryingRateLimiter, build_application
 from bot.config import Settings
@@ -33,6 +34,7 @@ from bot.core.commands import COMMANDS, parse_command
 from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, PollAnswer, Text
 from bot.core.handler import Core
 from bot.core.replies import APOLOGY, AnswerTally, ChoicePrompt, Message, Reply
+from bot.errors import StartupError
 from bot.metrics import Metrics
 
 __all__ = ["ALLOWED_UPDATES", "TelegramAdapter"]
@@ -108,10 +110,16 @@ class TelegramAdapter:
 
     async def start(self) -> None:
         app = self.application
-        await app.initialize()
-        await app.bot.set_my_commands(
-            [BotCommand(c.name, c.summary) for c in COMMANDS if not c.admin_only]
-        )
+        try:
+            await retry_until_reachable(
+                "Telegram", urlsplit(app.bot.base_url).netloc, self._connect, (NetworkError,)
+            )
+        except InvalidToken:
+            # PTB's own message quotes the token: never shown.
+            raise StartupError(
+                "TELEGRAM_BOT_TOKEN: Telegram rejected the token (401 Unauthorized). Copy it "
+                "again from @BotFather (/mybots, API Token) and set TELEGRAM_BOT_TOKEN."
+            ) from None
         await app.start()
         if self.webhook_url:
             await app.bot.set_webhook(
@@ -128,6 +136,14 @@ class TelegramAdapter:
             "Telegram bot @%s started (%s)",
             app.bot.username,
             "webhook" if self.webhook_url else "polling",
+        )
+
+    async def _connect(self) -> None:
+        """Log in (getMe) and publish the command menu."""
+        app = self.application
+        await app.initialize()
+        await app.bot.set_my_commands(
+            [BotCommand(c.name, c.summary) for c in COMMANDS if not c.admin_only]
         )
 
     async def stop(self) -> None:
@@ -302,8 +318,6 @@ class TelegramAdapter:
 
 
 def webhook_path(webhook_url: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(webhook_url).path or "/telegram/webhook"
 
 

@@ -43,6 +43,6 @@ def test_unopenable_database_gets_one_clear_line(tmp_path):
     blocker.write_text("")
     env = {"DATABASE_URL": f"sqlite:///{blocker}/sub/bot.db"}
     result = run_cli("chat", stdin="/help\n", tmp_path=tmp_path, env=env)
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert result.stderr.startswith("revision-bot: DATABASE_URL: cannot")
     assert "Traceback" not in result.stderr

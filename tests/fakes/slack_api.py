@@ -122,6 +122,11 @@ class FakeSlackApi:
                 return web.json_response({"ok": False, "error": "not_allowed_token_type"})
             self.calls.append(Call(method, params))
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
+        if self.spec["paths"].get(f"/{method}") is not None and token != BOT_TOKEN:
+            # What Slack answers a token it does not know (or one that was revoked).
+            self.calls.append(Call(f"{method}:invalid_auth", params))
+            self._notify()
+            return web.json_response({"ok": False, "error": "invalid_auth"})
         problem = self._check(method, params, token)
         if problem:
             self.refusals.append(f"{method}: {problem}")
@@ -142,8 +147,6 @@ class FakeSlackApi:
         operation = self.spec["paths"].get(f"/{method}")
         if operation is None:
             return "no such method"
-        if token != BOT_TOKEN:
-            return "wrong token"
         declared = next(iter(operation.values())).get("parameters", [])
         names = {p["name"] for p in declared}
         for parameter in declared:
