@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.config import ConfigError, load_settings, to_driver_url
 
@@ -58,3 +60,31 @@ def test_env_file_is_read(tmp_path):
 def test_tokens_are_hidden_in_repr(monkeypatch):
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:SECRET")
     assert "SECRET" not in repr(load_settings())
+
+
+SETTINGS_FUZZ = settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+@SETTINGS_FUZZ
+@given(
+    name=st.sampled_from(["DATABASE_URL", "PORT", "ADMIN_IDS", "LOG_LEVEL", "DAILY_GRACE_HOURS"]),
+    value=st.text(
+        alphabet=st.characters(
+            codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00"
+        ),
+        max_size=200,
+    ),
+)
+def test_any_setting_value_loads_or_fails_in_one_line_naming_it(monkeypatch, name, value):
+    with monkeypatch.context() as patched:
+        patched.setenv(name, value)
+        try:
+            load_settings()
+        except ConfigError as error:
+            message = str(error)
+            assert message.startswith(f"{name}: ") and "\n" not in message

@@ -189,7 +189,12 @@ class SlackAdapter:
             await asyncio.gather(*self._background, return_exceptions=True)
 
     async def _on_request(self, request: web.Request) -> web.Response:
-        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        try:
+            bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        except Exception as error:
+            # A signed body bolt cannot parse (JSON that is not an object, say): not Slack's.
+            log.warning("unreadable request to %s: %s", EVENTS_PATH, type(error).__name__)
+            return web.Response(status=400, text="not a Slack request")
         return await to_aiohttp_response(bolt_response)
 
     # --- platform -> core ---------------------------------------------------------------------

@@ -1,6 +1,8 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.bank.model import CardQuestion, ChoiceQuestion
 from bot.bank.parse import parse_topic_text
@@ -148,3 +150,24 @@ def test_clean_bank_has_a_summary(tmp_path):
 def test_missing_directory_is_a_problem(tmp_path):
     _bank, problems = load_bank(tmp_path / "nope")
     assert "does not exist" in problems[0].message
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    text=st.text(max_size=600)
+    | st.builds(
+        lambda front, body: f"---\n{front}\n---\n{body}",
+        st.text(max_size=200),
+        st.text(max_size=400),
+    )
+    | st.builds(
+        lambda heading, body: GOOD.replace("### card sample-card senior", f"### {heading}") + body,
+        st.text(max_size=60),
+        st.text(max_size=200),
+    )
+)
+def test_any_text_parses_or_reports_file_and_line(text):
+    topic, problems = parse(text)
+    assert topic is not None or problems
+    for problem in problems:
+        assert str(problem).startswith("topic.md:") and problem.line >= 0

@@ -4,11 +4,15 @@ local fake Slack Web API."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.adapters.slack import SlackAdapter, build_client
 from bot.core import actions
@@ -343,3 +347,54 @@ async def test_socket_mode_receives_commands_without_a_public_address(core, slac
                 await asyncio.sleep(0.02)
     finally:
         await server.stop()
+
+
+_CONTENT_TYPES = st.sampled_from(
+    ["application/x-www-form-urlencoded", "application/json", "text/plain", ""]
+)
+_PAYLOADS = st.one_of(
+    st.text(max_size=300),
+    st.builds(
+        lambda fields: urlencode(fields),
+        st.dictionaries(
+            st.sampled_from(
+                ["command", "text", "user_id", "channel_id", "payload", "type", "trigger_id"]
+            ),
+            st.text(max_size=60) | st.sampled_from(["/quiz", "/explain", "{}", "[]", "null"]),
+        ),
+    ),
+    st.builds(
+        lambda payload: urlencode({"payload": json.dumps(payload)}),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(
+                    st.sampled_from(["type", "user", "actions", "channel", "value", "id"]),
+                    inner,
+                    max_size=4,
+                )
+            ),
+            max_leaves=12,
+        ),
+    ),
+    st.builds(
+        lambda event: json.dumps({"type": "event_callback", "event_id": "Ev1", "event": event}),
+        st.dictionaries(
+            st.sampled_from(["type", "user", "channel", "text", "channel_type", "tab"]),
+            st.text(max_size=20) | st.none() | st.integers(),
+        ),
+    ),
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(body=_PAYLOADS, content_type=_CONTENT_TYPES)
+async def test_any_signed_payload_is_answered_without_a_server_error(sender, body, content_type):
+    response = await sender.post(body, content_type)
+    assert response.status < 500

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.adapters.telegram import ALLOWED_UPDATES, TelegramAdapter
 from bot.adapters.telegram_transport import build_application
@@ -372,3 +375,63 @@ async def test_an_error_in_one_update_gets_an_apology_and_the_bot_goes_on(bot, t
     telegram.send_text(ADA, "/help")
     messages = await telegram.wait_for("sendMessage", 2)
     assert "Commands" in messages[-1].params["text"]
+
+
+def _updates() -> st.SearchStrategy[dict]:
+    """Updates as Telegram could send them, with optional fields left out or of odd values."""
+    people = st.fixed_dictionaries(
+        {"id": st.integers(1, 2**40), "is_bot": st.booleans(), "first_name": st.text(max_size=30)},
+        optional={"last_name": st.text(max_size=30), "username": st.text(max_size=30)},
+    )
+    chats = st.fixed_dictionaries(
+        {"id": st.integers(-(2**40), 2**40), "type": st.sampled_from(["private", "group", "x"])},
+        optional={"title": st.text(max_size=30)},
+    )
+    message = st.fixed_dictionaries(
+        {"message_id": st.integers(1, 2**31), "date": st.integers(0, 2**31), "chat": chats},
+        optional={
+            "from": people,
+            "text": st.text(max_size=300) | st.sampled_from(["/quiz", "/explain gil", "/"]),
+        },
+    )
+    callback = st.fixed_dictionaries(
+        {"id": st.text(min_size=1, max_size=10), "from": people, "chat_instance": st.just("c")},
+        optional={"data": st.text(max_size=70), "message": message},
+    )
+    answer = st.fixed_dictionaries(
+        {"poll_id": st.text(max_size=20), "option_ids": st.lists(st.integers(-3, 20), max_size=3)},
+        optional={"user": people},
+    )
+    kinds = st.one_of(
+        st.fixed_dictionaries({"message": message}),
+        st.fixed_dictionaries({"callback_query": callback}),
+        st.fixed_dictionaries({"poll_answer": answer}),
+        st.just({}),
+    )
+    return st.builds(lambda n, kind: {"update_id": n, **kind}, st.integers(1, 2**31), kinds)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(update=_updates() | st.text(max_size=100))
+async def test_any_webhook_update_is_answered_without_a_server_error(webhook_bot, update):
+    async with aiohttp.ClientSession() as http:
+        response = await http.post(
+            f"{webhook_bot.url}/telegram/hook",
+            data=json.dumps(update) if isinstance(update, dict) else update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"},
+        )
+    assert response.status in (200, 400)
+
+
+@pytest.fixture
+async def webhook_bot(core, telegram) -> AsyncIterator[BotServer]:
+    server = await start_bot(
+        core, telegram, webhook_url="https://bot.example/telegram/hook", webhook_secret="s3cret"
+    )
+    yield server
+    await server.stop()
