@@ -146,7 +146,7 @@ async def one_tick(
                 )
                 seed_subscriptions(db, people, due_at=now - timedelta(seconds=30))
                 application = (
-                    build_application(fake.token, fake.base_url, polling=False)
+                    build_application(fake.token, fake.base_url)
                     if rate_limited
                     else unlimited_application(fake)
                 )

@@ -157,11 +157,11 @@ def make_application(token: str, base_url: str, limiter: str) -> Application:  #
     """build_application itself (the bot's timeouts, concurrency and limiter), with the overall
     cap lifted unless `limiter` is "real"."""
     if limiter == "real":
-        return build_application(token, base_url, polling=True)
+        return build_application(token, base_url, with_updater=True)
     return build_application(
         token,
         base_url,
-        polling=True,
+        with_updater=True,
         rate_limiter=RetryingRateLimiter(overall_max_rate=0, group_max_rate=0),
     )
 

@@ -6,8 +6,10 @@ replies into HTML and keyboards in `telegram_render`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
+import json
 import logging
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -23,10 +25,16 @@ from telegram.ext import (
     ContextTypes,
     MessageHandler,
     PollAnswerHandler,
+    TypeHandler,
     filters,
 )
 
-from bot.adapters.base import DeliveryFailed, retry_until_reachable
+from bot.adapters.base import (
+    FIRST_RETRY_SECONDS,
+    MAX_RETRY_SECONDS,
+    DeliveryFailed,
+    retry_until_reachable,
+)
 from bot.adapters.telegram_render import bold, keyboard, plain, render
 from bot.adapters.telegram_transport import RetryingRateLimiter, build_application
 from bot.config import Settings
@@ -76,6 +84,8 @@ class TelegramAdapter:
         application.add_handler(CallbackQueryHandler(self._on_button))
         application.add_handler(PollAnswerHandler(self._on_poll_answer))
         application.add_error_handler(self._on_error)
+        application.add_handler(TypeHandler(Update, self._looked_at), group=1)
+        self._polling: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(
@@ -84,7 +94,7 @@ class TelegramAdapter:
         assert settings.telegram_bot_token is not None
         token = settings.telegram_bot_token.get_secret_value()
         webhook = settings.telegram_webhook_url
-        application = build_application(token, settings.telegram_api_url, polling=not webhook)
+        application = build_application(token, settings.telegram_api_url)
         limiter = application.bot.rate_limiter
         if metrics is not None and isinstance(limiter, RetryingRateLimiter):
             waits = metrics.rate_limit_waits.labels(PLATFORM)
@@ -121,6 +131,9 @@ class TelegramAdapter:
                 "again from @BotFather (/mybots, API Token) and set TELEGRAM_BOT_TOKEN."
             ) from None
         await app.start()
+        # Updates stored by an earlier run that died before handling them come first.
+        for _waiting_key, payload in await self.core.waiting(PLATFORM):
+            await app.update_queue.put(Update.de_json(json.loads(payload), app.bot))
         if self.webhook_url:
             await app.bot.set_webhook(
                 self.webhook_url,
@@ -128,10 +141,8 @@ class TelegramAdapter:
                 allowed_updates=ALLOWED_UPDATES,
             )
         else:
-            assert app.updater is not None
-            await app.updater.start_polling(
-                allowed_updates=ALLOWED_UPDATES, timeout=int(self.poll_timeout), poll_interval=0
-            )
+            await app.bot.delete_webhook()
+            self._polling = asyncio.create_task(self._poll())
         log.info(
             "Telegram bot @%s started (%s)",
             app.bot.username,
@@ -148,11 +159,47 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        if self._polling is not None:
+            self._polling.cancel()
+            await asyncio.gather(self._polling, return_exceptions=True)
+            self._polling = None
         if app.running:
             await app.stop()
         await app.shutdown()
+
+    async def _poll(self) -> None:
+        """Long polling, with each batch stored in the inbox before Telegram is told it
+        arrived: the next getUpdates' offset confirms a batch, and is asked for only once the
+        batch is in the database, so a crash never loses an update."""
+        bot, offset, delay = self.application.bot, 0, FIRST_RETRY_SECONDS
+        while True:
+            try:
+                updates = await bot.get_updates(
+                    offset=offset or None,
+                    timeout=int(self.poll_timeout),
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+                fresh = set(await self.core.receive(PLATFORM, [_stored(u) for u in updates]))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning(
+                    "polling Telegram failed (%s); retrying in %.0f s", type(error).__name__, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
+                continue
+            delay = FIRST_RETRY_SECONDS
+            for update in updates:
+                if _key(update) in fresh:
+                    await self.application.update_queue.put(update)
+            if updates:
+                offset = updates[-1].update_id + 1
+
+    async def _looked_at(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Runs after the handlers, for every update: done with it, handled or ignored."""
+        if isinstance(update, Update):
+            self.core.looked_at(_key(update))
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
@@ -163,8 +210,9 @@ class TelegramAdapter:
             update = Update.de_json(data, self.application.bot)
         except Exception:
             return web.Response(status=400, text="not a Telegram update")
-        # Telegram redelivers an update it thinks failed, possibly to another of our processes.
-        if await self.core.first_time(f"telegram:update:{update.update_id}"):
+        # Stored before the 200; Telegram redelivers an update it thinks failed, possibly to
+        # another of our processes: the inbox takes each once.
+        if await self.core.receive(PLATFORM, [_stored(update)]):
             await self.application.update_queue.put(update)
         return web.Response(text="ok")
 
@@ -179,13 +227,14 @@ class TelegramAdapter:
             return  # addressed to another bot
         name, args = parsed
         event = Command(_person(update), _chat(update), name, args)
-        await self._handle(event, message.chat_id)
+        await self._handle(event, message.chat_id, update)
 
     async def _on_text(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is None or message.text is None or update.effective_user is None:
             return
-        await self._handle(Text(_person(update), _chat(update), message.text), message.chat_id)
+        event = Text(_person(update), _chat(update), message.text)
+        await self._handle(event, message.chat_id, update)
 
     async def _on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -195,7 +244,7 @@ class TelegramAdapter:
             await query.answer("That button no longer works.")
             return
         event = ButtonPress(_person(update), _chat(update), query.data)
-        replies = await self.core.handle(event)
+        replies = await self.core.handle(event, _key(update))
         in_group = update.effective_chat.type != "private"
         answered = False
         source = query.message if isinstance(query.message, TelegramMessage) else None
@@ -217,14 +266,15 @@ class TelegramAdapter:
             return
         user = answer.user
         person = PersonRef(PLATFORM, str(user.id), user.full_name)
-        replies = await self.core.handle(PollAnswer(person, answer.poll_id, answer.option_ids[0]))
+        event = PollAnswer(person, answer.poll_id, answer.option_ids[0])
+        replies = await self.core.handle(event, _key(update))
         # In a group the poll itself shows each member's result: private verdicts are dropped.
         # In a private chat the chat id is the user's id.
         public = [r for r in replies if not (isinstance(r, Message) and r.private)]
         await self._send(user.id, public)
 
-    async def _handle(self, event: Event, chat_id: int) -> None:
-        await self._send(chat_id, await self.core.handle(event))
+    async def _handle(self, event: Event, chat_id: int, update: Update) -> None:
+        await self._send(chat_id, await self.core.handle(event, _key(update)))
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
@@ -319,6 +369,15 @@ class TelegramAdapter:
 
 def webhook_path(webhook_url: str) -> str:
     return urlsplit(webhook_url).path or "/telegram/webhook"
+
+
+def _key(update: Update) -> str:
+    return f"telegram:update:{update.update_id}"
+
+
+def _stored(update: Update) -> tuple[str, str]:
+    """The update as the inbox keeps it: its key and the JSON Telegram sent."""
+    return _key(update), json.dumps(update.to_dict())
 
 
 def _person(update: Update) -> PersonRef:

@@ -153,8 +153,8 @@ def build_application(
     token: str,
     base_url: str,
     *,
-    polling: bool = True,
     rate_limiter: AIORateLimiter | None = None,
+    with_updater: bool = False,
 ) -> Application:  # type: ignore[type-arg]
     """The application as the bot runs it; `rate_limiter` replaces RetryingRateLimiter()."""
     # Opt in to python-telegram-bot's timedelta durations (RetryAfter.retry_after): without it,
@@ -177,6 +177,8 @@ def build_application(
         .connection_pool_size(CONNECTIONS)
         .pool_timeout(15)
     )
-    if not polling:
+    if not with_updater:
+        # The adapter polls itself, storing each batch before it is confirmed;
+        # `with_updater` is for a bare bot (the benchmarks' echo bot).
         builder = builder.updater(None)
     return builder.build()

@@ -7,11 +7,9 @@ runs in a read transaction; everything else in one write transaction.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from fsrs import Scheduler
@@ -24,13 +22,14 @@ from bot.core.commands import CommandSpec, spec
 from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, PollAnswer, Text
 from bot.core.explain import TopicIndex
 from bot.core.outbox import Outbox, Outgoing
+from bot.core.pending import PendingWrites, Writes
 from bot.core.replies import Message, Reply
 from bot.core.srs import make_scheduler
 from bot.core.stats import Progress, progress
 from bot.core.turn import Turn
 from bot.logs import bind_update
 from bot.metrics import Metrics
-from bot.store import queries
+from bot.store import inbox, queries
 from bot.store.database import Database
 from bot.store.models import Ask, Chat, Person
 
@@ -39,14 +38,10 @@ __all__ = ["Core"]
 log = logging.getLogger(__name__)
 
 MAX_ARGUMENT = 200
-# A poll's link to its ask is written with the next transaction of this process, or on its
-# own after this long when nothing else comes (a person cannot answer a poll faster).
-_LINK_FLUSH_SECONDS = 0.2
 _READ_ONLY_VERBS = frozenset({"explain", "topics"})
-_RECENT_LINKS = 10_000
+_REMEMBERED_PEOPLE = 10_000
 
 ReloadContent = Callable[[], Awaitable[str]]
-Links = dict[str, int]  # a platform reference (a Telegram poll id) -> the ask it carries
 
 
 def _label(event: Event) -> str:
@@ -84,13 +79,8 @@ class Core:
         self._metrics = metrics
         self._reload_content = reload_content
         self._outbox = outbox
-        self._pending_links: dict[str, int] = {}
-        # The links this process made lately, so a poll answer that overtakes the commit of
-        # its own link (another update's transaction carries it) still finds its question.
-        self._recent_links: OrderedDict[str, int] = OrderedDict()
+        self._pending = PendingWrites(self._write_alone)
         self._seen_here: set[tuple[str, str, str]] = set()
-        self._link_flush: asyncio.TimerHandle | None = None
-        self._background: set[asyncio.Task[None]] = set()
 
     @property
     def index(self) -> TopicIndex:
@@ -105,17 +95,21 @@ class Core:
         return await self.db.read(self.catalog.refresh)
 
     async def housekeeping(self) -> None:
-        """Once a minute: forget event ids old enough that no platform will redeliver them."""
-        await self.db.write(queries.prune_seen, self.clock() - timedelta(days=2))
+        """Once a minute: forget updates old enough that no platform will redeliver them."""
+        before = self.clock() - timedelta(days=2)
+        await self.db.write(queries.prune_seen, before)
+        await self.db.write(inbox.prune, before)
 
-    async def handle(self, event: Event) -> list[Reply]:
+    async def handle(self, event: Event, inbox_key: str | None = None) -> list[Reply]:
+        """Handle one event in one transaction. `inbox_key`: the stored update it came from,
+        marked handled in that same transaction (an update handled already gets no reply)."""
         label = _label(event)
         platform = event.person.platform
         chat = event.chat.chat_id if not isinstance(event, PollAnswer) else ""
         bind_update(platform, chat, label)
         started = time.perf_counter()
         try:
-            replies = await self._handle(event)
+            replies = await self._handle(event, inbox_key)
         except Exception:
             if self._metrics:
                 self._metrics.errors.labels(platform).inc()
@@ -146,36 +140,33 @@ class Core:
     async def link_ask(self, ask_id: int, platform_ref: str) -> None:
         """Remember which platform object (a Telegram poll) carries an ask. The link rides
         along with the next transaction instead of costing one of its own."""
-        self._pending_links[platform_ref] = ask_id
-        self._recent_links[platform_ref] = ask_id
-        if len(self._recent_links) > _RECENT_LINKS:
-            self._recent_links.popitem(last=False)
-        if self._link_flush is None:
-            loop = asyncio.get_running_loop()
-            self._link_flush = loop.call_later(_LINK_FLUSH_SECONDS, self._flush_in_background)
+        self._pending.link(platform_ref, ask_id)
+
+    async def receive(self, platform: str, updates: Sequence[tuple[str, str]]) -> list[str]:
+        """Store platform updates, (key, raw payload), before the platform is told they
+        arrived, in one transaction; returns the keys that are new (not redeliveries)."""
+        if not updates:
+            return []
+        return await self.db.write(inbox.store, platform, updates, self.clock())
+
+    async def waiting(self, platform: str) -> list[tuple[str, str]]:
+        """Updates stored but never handled (the process died first): handle them again."""
+        return await self.db.read(inbox.waiting, platform)
+
+    def looked_at(self, inbox_key: str) -> None:
+        """The adapter is done with an update (whether or not the core handled it)."""
+        self._pending.handled(inbox_key)
 
     async def flush_links(self) -> None:
-        """Write the links that no transaction has taken yet (at a pause, and at shutdown)."""
-        if self._link_flush is not None:
-            self._link_flush.cancel()
-            self._link_flush = None
-        links = self._take_links()
-        if not links:
-            return
-        try:
-            await self.db.write(queries.set_ask_refs, links)
-        except Exception:
-            self._pending_links = links | self._pending_links
-            raise
+        """Write what no transaction has taken yet (at a pause, and at shutdown)."""
+        await self._pending.flush()
 
     async def close(self) -> None:
-        await self.flush_links()
-        if self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        await self._pending.close()
 
     # --- one event ----------------------------------------------------------------------------
 
-    async def _handle(self, event: Event) -> list[Reply]:
+    async def _handle(self, event: Event, inbox_key: str | None) -> list[Reply]:
         command = spec(event.name) if isinstance(event, Command) else None
         runs_alone = command is not None and command.run is None
         if isinstance(event, Command) and runs_alone and self.is_admin(event.person):
@@ -183,22 +174,25 @@ class Core:
             return await self._outside_transaction(command, event.args)
         now = self.clock()
         if (
-            not isinstance(event, PollAnswer)
+            inbox_key is None
+            and not isinstance(event, PollAnswer)
             and self._is_read_only(event, command)
-            and not self._pending_links
+            and not self._pending
             and self._seen(event.person, event.chat)
         ):
             replies = await self.db.read(self._handle_known, event, now)
             if replies is not None:
                 return replies
-        links = self._take_links()
+        writes = self._pending.take()
         try:
             if isinstance(event, PollAnswer):
-                known = self._recent_links.get(event.platform_ref)
-                return await self.db.write(self._handle_poll_answer, event, now, links, known)
-            return await self.db.write(self._handle_in, event, now, links)
+                known = self._pending.recent_links.get(event.platform_ref)
+                return await self.db.write(
+                    self._handle_poll_answer, event, now, writes, inbox_key, known
+                )
+            return await self.db.write(self._handle_in, event, now, writes, inbox_key)
         except Exception:
-            self._pending_links = links | self._pending_links
+            self._pending.give_back(writes)
             raise
 
     @staticmethod
@@ -216,7 +210,7 @@ class Core:
         key = (person.platform, person.platform_id, chat.chat_id)
         if key in self._seen_here:
             return True
-        if len(self._seen_here) >= _RECENT_LINKS:
+        if len(self._seen_here) >= _REMEMBERED_PEOPLE:
             self._seen_here.clear()
         self._seen_here.add(key)
         return False
@@ -235,10 +229,16 @@ class Core:
         return self._dispatch(self._turn(session, person, chat, now, event), event)
 
     def _handle_in(
-        self, session: Session, event: Command | Text | ButtonPress, now: datetime, links: Links
+        self,
+        session: Session,
+        event: Command | Text | ButtonPress,
+        now: datetime,
+        writes: Writes,
+        inbox_key: str | None,
     ) -> list[Reply]:
-        if links:
-            queries.set_ask_refs(session, links)
+        writes.apply(session, now)
+        if inbox_key is not None and not inbox.claim(session, inbox_key, now):
+            return []  # handled before (a redelivery, or a replay after a crash)
         who = event.person
         person, chat = queries.ensure_person_and_chat(session, who, event.chat, now)
         if who.timezone and not person.timezone:
@@ -250,13 +250,15 @@ class Core:
         session: Session,
         event: PollAnswer,
         now: datetime,
-        links: Links,
+        writes: Writes,
+        inbox_key: str | None,
         known_ask_id: int | None,
     ) -> list[Reply]:
         """A poll answer names only the poll: its ask is found by this process's own recent
         links, else by the link stored in the database (a poll another process sent)."""
-        if links:
-            queries.set_ask_refs(session, links)
+        writes.apply(session, now)
+        if inbox_key is not None and not inbox.claim(session, inbox_key, now):
+            return []
         who = event.person
         person = queries.ensure_person(
             session, who.platform, who.platform_id, who.display_name, now
@@ -374,23 +376,5 @@ class Core:
         self._outbox.post([Outgoing(platform, chat, (message,)) for platform, chat in chats])
         return Message(f"Broadcast on its way to {len(chats)} subscribed chat(s).")
 
-    # --- poll links ---------------------------------------------------------------------------
-
-    def _take_links(self) -> dict[str, int]:
-        links, self._pending_links = self._pending_links, {}
-        return links
-
-    def _flush_in_background(self) -> None:
-        self._link_flush = None
-        if not self._pending_links:
-            return
-
-        async def flush() -> None:
-            try:
-                await self.flush_links()
-            except Exception:
-                log.exception("could not record poll links; retrying with the next event")
-
-        task = asyncio.get_running_loop().create_task(flush())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+    async def _write_alone(self, writes: Writes) -> None:
+        await self.db.write(writes.apply, self.clock())

@@ -28,6 +28,7 @@ __all__ = [
     "Base",
     "Chat",
     "Delivery",
+    "InboxUpdate",
     "Meta",
     "Person",
     "Question",
@@ -226,6 +227,21 @@ class Delivery(Base):
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class InboxUpdate(Base):
+    """A platform update, stored before the platform is told it arrived; `handled_at` is set in
+    the same transaction as the handling, so after a crash an update is handled later, once."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_platform_handled", "platform", "handled_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    payload: Mapped[str] = mapped_column(Text)  # the update as the platform sent it (JSON)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class SeenEvent(Base):

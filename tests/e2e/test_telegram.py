@@ -31,7 +31,7 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
 
 
 async def start_bot(core, fake: FakeTelegram, **adapter_args) -> BotServer:
-    application = build_application(fake.token, fake.base_url, polling=not adapter_args)
+    application = build_application(fake.token, fake.base_url)
     adapter = TelegramAdapter(core, application, poll_timeout=1, **adapter_args)
     server = BotServer(core, [adapter])
     await server.start()

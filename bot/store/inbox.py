@@ -1,0 +1,75 @@
+"""The inbox: platform updates stored before the platform is told they arrived, each marked
+handled in the same transaction as its effects."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.orm import Session
+
+from bot.store.models import InboxUpdate
+from bot.store.queries import insert_ignore
+
+__all__ = ["claim", "mark_handled", "prune", "store", "waiting"]
+
+
+def store(
+    session: Session, platform: str, updates: Sequence[tuple[str, str]], now: datetime
+) -> list[str]:
+    """Store (key, payload) updates; returns the keys that were new (a redelivery is not)."""
+    return [
+        key
+        for key, payload in updates
+        if insert_ignore(
+            session,
+            InboxUpdate,
+            {"platform": platform, "key": key, "payload": payload, "received_at": now},
+            ["key"],
+        )
+    ]
+
+
+def claim(session: Session, key: str, now: datetime) -> bool:
+    """Mark the update handled, in the handling's own transaction. False when it was handled
+    already (by this process before a crash, or by another): then its effects exist."""
+    claimed = session.connection().execute(_claim(), {"inbox_key": key, "at": now}).rowcount
+    if claimed:
+        return True
+    # Not in the inbox at all (an event that did not come through one): handle it.
+    return session.execute(select(InboxUpdate.id).where(InboxUpdate.key == key)).first() is None
+
+
+@functools.cache
+def _claim() -> Any:
+    table = InboxUpdate.__table__
+    return (
+        update(table)
+        .where(table.c.key == bindparam("inbox_key"), table.c.handled_at.is_(None))
+        .values(handled_at=bindparam("at"))
+    )
+
+
+def mark_handled(session: Session, keys: Sequence[str], now: datetime) -> None:
+    """Updates the bot looked at and had nothing to do with (chatter in a group)."""
+    if keys:
+        session.connection().execute(_claim(), [{"inbox_key": key, "at": now} for key in keys])
+
+
+def waiting(session: Session, platform: str, limit: int = 1000) -> list[tuple[str, str]]:
+    """Updates stored but never handled (the process died), oldest first."""
+    rows = session.execute(
+        select(InboxUpdate.key, InboxUpdate.payload)
+        .where(InboxUpdate.platform == platform, InboxUpdate.handled_at.is_(None))
+        .order_by(InboxUpdate.id)
+        .limit(limit)
+    )
+    return [(key, payload) for key, payload in rows]
+
+
+def prune(session: Session, before: datetime) -> None:
+    """Forget updates older than any redelivery (handled or given up on)."""
+    session.execute(delete(InboxUpdate).where(InboxUpdate.received_at < before))

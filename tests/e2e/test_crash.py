@@ -1,0 +1,71 @@
+"""kill -9 in the middle of a burst: every update is handled once, after the restart if not
+before, and nobody gets the same reply twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from bot.store.models import Ask, Chat, InboxUpdate
+from tests.e2e.bot_process import BotProcess
+from tests.e2e.test_run_command import operator_env
+from tests.fakes.telegram_api import FakeTelegram, user
+
+PEOPLE = [user(5000 + n, f"Person {n}") for n in range(40)]
+
+
+async def test_a_killed_polling_bot_handles_every_update_once_after_restart(
+    db, database_url, tmp_path
+):
+    telegram = FakeTelegram()
+    await telegram.start()
+    env = operator_env(
+        database_url,
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_API_URL=telegram.base_url,
+        LOG_LEVEL="INFO",
+    )
+    first = BotProcess(env, tmp_path)
+    restarted = BotProcess(env, tmp_path)
+    try:
+        await first.start()
+        await asyncio.wait_for(telegram.polled.wait(), 20)
+        for person in PEOPLE:
+            telegram.send_text(person, "/quiz")
+        await telegram.wait_for("sendPoll", 4, timeout=30)
+        assert first.process is not None
+        first.process.kill()  # SIGKILL: no cleanup of any kind
+        await first.process.wait()
+        before_restart = len(telegram.sent("sendPoll"))
+
+        await restarted.start()
+        async with asyncio.timeout(60):
+            while _handled(db) < len(PEOPLE):
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # replies still being sent
+        assert await restarted.terminate() == 0
+    finally:
+        await telegram.stop()
+
+    with db.read_session() as session:
+        asks = Counter(
+            chat
+            for (chat,) in session.execute(
+                select(Chat.platform_chat_id).join(Ask, Ask.chat_id == Chat.id)
+            )
+        )
+    assert asks == Counter({str(person["id"]): 1 for person in PEOPLE}), "each /quiz handled once"
+    polls = Counter(str(params["chat_id"]) for params in telegram.sent("sendPoll"))
+    assert max(polls.values()) == 1, "somebody got the same question twice"
+    assert before_restart < len(PEOPLE) <= len(polls) + 16, (before_restart, len(polls))
+    assert telegram.refusals == []
+
+
+def _handled(db) -> int:
+    with db.read_session() as session:
+        return session.scalar(
+            select(func.count()).select_from(InboxUpdate).where(InboxUpdate.handled_at.is_not(None))
+        )
