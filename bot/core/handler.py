@@ -81,6 +81,7 @@ class Core:
         self._outbox = outbox
         self._pending = PendingWrites(self._write_alone)
         self._seen_here: set[tuple[str, str, str]] = set()
+        self._claimed: set[str] = set()  # inbox keys this process handled, until looked_at
 
     @property
     def index(self) -> TopicIndex:
@@ -155,6 +156,9 @@ class Core:
 
     def looked_at(self, inbox_key: str) -> None:
         """The adapter is done with an update (whether or not the core handled it)."""
+        if inbox_key in self._claimed:
+            self._claimed.discard(inbox_key)  # marked in its handling's transaction
+            return
         self._pending.handled(inbox_key)
 
     async def flush_links(self) -> None:
@@ -187,13 +191,17 @@ class Core:
         try:
             if isinstance(event, PollAnswer):
                 known = self._pending.recent_links.get(event.platform_ref)
-                return await self.db.write(
+                replies = await self.db.write(
                     self._handle_poll_answer, event, now, writes, inbox_key, known
                 )
-            return await self.db.write(self._handle_in, event, now, writes, inbox_key)
+            else:
+                replies = await self.db.write(self._handle_in, event, now, writes, inbox_key)
         except Exception:
             self._pending.give_back(writes)
             raise
+        if inbox_key is not None and len(self._claimed) < _REMEMBERED_PEOPLE:
+            self._claimed.add(inbox_key)
+        return replies
 
     @staticmethod
     def _is_read_only(event: Event, command: CommandSpec | None) -> bool:
