@@ -103,10 +103,14 @@ def quiet(env: dict[str, str]) -> dict[str, str]:
     return env | {"LOG_LEVEL": "INFO"}
 
 
-def _one_clear_line(stderr: str) -> str:
+async def failed_start(database_url: str, tmp_path: Path, **settings: str) -> str:
+    """Run the bot expecting it not to start: exit code 1 and one line, which is returned."""
+    code, stderr = await run_to_exit(
+        quiet(operator_env(database_url, tmp_path, **settings)), tmp_path
+    )
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert "Traceback" not in stderr, stderr
-    assert len(lines) == 1, stderr
+    assert (code, len(lines)) == (1, 1), stderr
     return lines[0]
 
 
@@ -115,25 +119,17 @@ async def test_a_rejected_telegram_token_stops_with_one_line_naming_the_variable
 ):
     telegram = FakeTelegram()
     await telegram.start()
-    wrong = "111:wrong-token-value"
     try:
-        code, stderr = await run_to_exit(
-            quiet(
-                operator_env(
-                    database_url,
-                    tmp_path,
-                    TELEGRAM_BOT_TOKEN=wrong,
-                    TELEGRAM_API_URL=telegram.base_url,
-                )
-            ),
+        line = await failed_start(
+            database_url,
             tmp_path,
+            TELEGRAM_BOT_TOKEN="111:wrong-token-value",
+            TELEGRAM_API_URL=telegram.base_url,
         )
     finally:
         await telegram.stop()
-    assert code == 1
-    line = _one_clear_line(stderr)
     assert line.startswith("revision-bot: TELEGRAM_BOT_TOKEN: Telegram rejected the token")
-    assert "wrong-token-value" not in stderr
+    assert "wrong-token-value" not in line
 
 
 async def test_a_revoked_slack_token_stops_at_start_with_one_line(database_url, tmp_path):
@@ -142,24 +138,17 @@ async def test_a_revoked_slack_token_stops_at_start_with_one_line(database_url, 
     slack = FakeSlackApi()
     await slack.start()
     try:
-        code, stderr = await run_to_exit(
-            quiet(
-                operator_env(
-                    database_url,
-                    tmp_path,
-                    SLACK_BOT_TOKEN="xoxb-revoked-token-value",
-                    SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                    SLACK_API_URL=slack.base_url,
-                )
-            ),
+        line = await failed_start(
+            database_url,
             tmp_path,
+            SLACK_BOT_TOKEN="xoxb-revoked-token-value",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=slack.base_url,
         )
     finally:
         await slack.stop()
-    assert code == 1
-    line = _one_clear_line(stderr)
     assert line.startswith("revision-bot: SLACK_BOT_TOKEN: Slack rejected the token (invalid_auth)")
-    assert "revoked-token-value" not in stderr
+    assert "revoked-token-value" not in line
 
 
 async def test_a_port_in_use_stops_with_one_line_naming_the_variable(database_url, tmp_path):
@@ -170,18 +159,16 @@ async def test_a_port_in_use_stops_with_one_line_naming_the_variable(database_ur
     taken.listen()
     port = taken.getsockname()[1]
     try:
-        env = operator_env(
+        line = await failed_start(
             database_url,
             tmp_path,
             TELEGRAM_BOT_TOKEN=telegram.token,
             TELEGRAM_API_URL=telegram.base_url,
+            PORT=str(port),
         )
-        code, stderr = await run_to_exit(quiet(env) | {"PORT": str(port)}, tmp_path)
     finally:
         taken.close()
         await telegram.stop()
-    assert code == 1
-    line = _one_clear_line(stderr)
     assert line.startswith(f"revision-bot: PORT: {port} on 127.0.0.1 is already in use")
 
 
