@@ -4,16 +4,20 @@ Socket Mode."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import logging
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -24,6 +28,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import DeliveryFailed, retry_until_reachable
@@ -114,6 +119,7 @@ class SlackAdapter:
         self.core = core
         self.client = client
         self.app_token = app_token
+        self._verifier = SignatureVerifier(signing_secret)
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -146,10 +152,24 @@ class SlackAdapter:
 
     def _register(self) -> None:
         app = self.app
-        app.command(re.compile(r"^/"))(self._on_command)
-        app.action(_BUTTON)(self._on_button)
-        app.event("app_home_opened")(self._on_home_opened)
-        app.event("message")(self._on_message)
+        app.command(re.compile(r"^/"))(self._then_done(self._on_command))
+        app.action(_BUTTON)(self._then_done(self._on_button))
+        app.event("app_home_opened")(self._then_done(self._on_home_opened))
+        app.event("message")(self._then_done(self._on_message))
+
+    def _then_done(self, listener: Callable[..., Awaitable[None]]) -> Callable[..., Any]:
+        """The listener, then the inbox told the request was looked at (handled or not)."""
+
+        @functools.wraps(listener)
+        async def run(**kwargs: Any) -> None:
+            try:
+                await listener(**kwargs)
+            finally:
+                key = _inbox_key(kwargs.get("body") or {})
+                if key is not None:
+                    self.core.looked_at(key)
+
+        return run
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -175,12 +195,31 @@ class SlackAdapter:
                     "reinstall the app to the workspace if it was revoked."
                 ) from None
             raise
+        await self._replay_waiting()
         if self.app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             self._socket_handler = AsyncSocketModeHandler(self.app, self.app_token)
             await self._socket_handler.connect_async()
         log.info("Slack app started (%s)", "Socket Mode" if self.app_token else EVENTS_PATH)
+
+    async def _replay_waiting(self) -> None:
+        """Requests stored by an earlier run that died before handling them: through bolt
+        again, signed afresh with the app's own secret (the original signature has aged)."""
+        for _key, stored in await self.core.waiting(PLATFORM):
+            saved = json.loads(stored)
+            stamp = str(int(time.time()))
+            headers = {
+                "content-type": saved["content_type"],
+                "x-slack-request-timestamp": stamp,
+                "x-slack-signature": self._verifier.generate_signature(
+                    timestamp=stamp, body=saved["body"]
+                ),
+            }
+            try:
+                await self.app.async_dispatch(AsyncBoltRequest(body=saved["body"], headers=headers))
+            except Exception:
+                log.exception("could not replay a stored Slack request")
 
     async def stop(self) -> None:
         if self._socket_handler is not None:
@@ -189,8 +228,23 @@ class SlackAdapter:
             await asyncio.gather(*self._background, return_exceptions=True)
 
     async def _on_request(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        key = _inbox_key(_parse(body))
+        if key is not None and self._verifier.is_valid_request(body, dict(request.headers)):
+            # Stored before Slack hears back: a crash from here on means it is handled after
+            # the restart; a retry of something stored already is answered and dropped.
+            stored = json.dumps({"body": body, "content_type": request.content_type})
+            if not await self.core.receive(PLATFORM, [(key, stored)]):
+                return web.Response(text="")
         try:
-            bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+            bolt_request = AsyncBoltRequest(
+                body=body,
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
+            bolt_response = await self.app.async_dispatch(bolt_request)
+            if bolt_response.status == 404 and key is not None:
+                self.core.looked_at(key)  # no listener for it: nothing to handle later
         except Exception as error:
             # A signed body bolt cannot parse (JSON that is not an object, say): not Slack's.
             log.warning("unreadable request to %s: %s", EVENTS_PATH, type(error).__name__)
@@ -208,7 +262,7 @@ class SlackAdapter:
         chat = _chat(channel_id, body.get("channel_name", ""))
         event = Command(person, chat, name, str(body.get("text", "")).strip())
         try:
-            replies = await self.core.handle(event)
+            replies = await self.core.handle(event, _inbox_key(body))
             await self._send(channel_id, replies, user_id=user_id)
         except Exception as error:
             if isinstance(error, SlackApiError) and _error_code(error) in {
@@ -232,7 +286,7 @@ class SlackAdapter:
                 channel_id = await self._dm_channel(user_id)
             source = body.get("message") if not from_home else None
             event = ButtonPress(person, _chat(channel_id), str(action.get("value", "")))
-            replies = await self.core.handle(event)
+            replies = await self.core.handle(event, _inbox_key(body))
             await self._send(channel_id, replies, user_id=user_id, source=source)
         except Exception:
             log.exception("error handling a Slack button")
@@ -269,15 +323,18 @@ class SlackAdapter:
             Command(person, chat, command[0], command[1]) if command else Text(person, chat, text)
         )
         try:
-            await self._send(channel_id, await self.core.handle(handled))
+            await self._send(channel_id, await self.core.handle(handled, _inbox_key(body)))
         except Exception:
             log.exception("error answering a Slack message")
             await _safely(self.client.chat_postMessage(channel=channel_id, text=APOLOGY))
 
     async def _first_time(self, body: dict[str, Any]) -> bool:
-        """Slack retries an event it thinks we missed (X-Slack-Retry-Num); handle each once."""
-        event_id = body.get("event_id")
-        return not event_id or await self.core.first_time(f"slack:event:{event_id}")
+        """Slack retries an event it thinks we missed (X-Slack-Retry-Num); handle each once.
+        Over HTTP the inbox already took it once; over Socket Mode it is stored here."""
+        key = _inbox_key(body)
+        if key is None or not self.app_token:
+            return True
+        return bool(await self.core.receive(PLATFORM, [(key, json.dumps({"body": ""}))]))
 
     async def _person(self, user_id: str, name: str, *, want_tz: bool = False) -> PersonRef:
         timezone = await self._timezone(user_id) if want_tz else None
@@ -362,6 +419,33 @@ class SlackAdapter:
                     )
                 else:
                     await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+
+
+def _parse(body: str) -> dict[str, Any]:
+    """A request body as bolt reads it: JSON (events), or a form with a JSON `payload`
+    (interactions), or a plain form (slash commands)."""
+    try:
+        if body.startswith("{"):
+            parsed = json.loads(body)
+            return parsed if isinstance(parsed, dict) else {}
+        form = dict(parse_qsl(body))
+        if "payload" in form:
+            payload = json.loads(form["payload"])
+            return payload if isinstance(payload, dict) else {}
+        return form
+    except ValueError:
+        return {}
+
+
+def _inbox_key(body: dict[str, Any]) -> str | None:
+    """What identifies a request for the inbox: the event id, or the trigger of a command or
+    a click; None for what needs no inbox (URL verification, unreadable bodies)."""
+    if body.get("event_id"):
+        return f"slack:event:{body['event_id']}"
+    trigger = body.get("trigger_id")
+    if trigger and (body.get("command") or body.get("type") == "block_actions"):
+        return f"slack:trigger:{trigger}"
+    return None
 
 
 def _chat(channel_id: str, channel_name: str = "") -> ChatRef:

@@ -1,16 +1,18 @@
 """kill -9 in the middle of a burst: every update is handled once, after the restart if not
-before, and nobody gets the same reply twice."""
+before, and nobody gets the same reply twice (Telegram polling, Slack over HTTP)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 
+import aiohttp
 from sqlalchemy import func, select
 
 from bot.store.models import Ask, Chat, InboxUpdate
 from tests.e2e.bot_process import BotProcess
 from tests.e2e.test_run_command import operator_env
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi, SlackSender, SlackUser
 from tests.fakes.telegram_api import FakeTelegram, user
 
 PEOPLE = [user(5000 + n, f"Person {n}") for n in range(40)]
@@ -50,13 +52,7 @@ async def test_a_killed_polling_bot_handles_every_update_once_after_restart(
     finally:
         await telegram.stop()
 
-    with db.read_session() as session:
-        asks = Counter(
-            chat
-            for (chat,) in session.execute(
-                select(Chat.platform_chat_id).join(Ask, Ask.chat_id == Chat.id)
-            )
-        )
+    asks = _asks_by_chat(db)
     assert asks == Counter({str(person["id"]): 1 for person in PEOPLE}), "each /quiz handled once"
     polls = Counter(str(params["chat_id"]) for params in telegram.sent("sendPoll"))
     assert max(polls.values()) == 1, "somebody got the same question twice"
@@ -68,4 +64,72 @@ def _handled(db) -> int:
     with db.read_session() as session:
         return session.scalar(
             select(func.count()).select_from(InboxUpdate).where(InboxUpdate.handled_at.is_not(None))
+        )
+
+
+async def test_a_killed_slack_bot_handles_every_acknowledged_command_once(
+    db, database_url, tmp_path
+):
+    slack = FakeSlackApi()
+    await slack.start()
+    env = operator_env(
+        database_url,
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.base_url,
+        LOG_LEVEL="INFO",
+    )
+    people = [SlackUser(f"U{n:04d}", f"person{n}") for n in range(150)]
+    first = BotProcess(env, tmp_path)
+    restarted = BotProcess(env, tmp_path)
+    try:
+        await first.start()
+        sender = SlackSender(first.url, slack)
+
+        async def quiz(person: SlackUser) -> str | None:
+            try:
+                response = await sender.command(person, f"D{person.id}", "/quiz")
+            except aiohttp.ClientError:
+                return None  # the process died before answering: Slack shows an error
+            return f"D{person.id}" if response.status == 200 else None
+
+        sending = [asyncio.create_task(quiz(person)) for person in people]
+        await slack.wait_for("chat.postMessage", 1, timeout=30)
+        assert first.process is not None
+        first.process.kill()
+        await first.process.wait()
+        acknowledged = {channel for channel in await asyncio.gather(*sending) if channel}
+
+        await restarted.start()
+        async with asyncio.timeout(60):
+            while _waiting(db) or _handled(db) < len(acknowledged):
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        assert await restarted.terminate() == 0
+    finally:
+        await slack.stop()
+
+    asks = _asks_by_chat(db)
+    assert max(asks.values()) == 1, "a command was handled twice"
+    assert acknowledged <= set(asks), "an acknowledged command was never handled"
+    posts = Counter(call.params["channel"] for call in slack.sent("chat.postMessage"))
+    assert max(posts.values()) == 1, "somebody got the same question twice"
+    assert slack.refusals == []
+
+
+def _waiting(db) -> int:
+    with db.read_session() as session:
+        return session.scalar(
+            select(func.count()).select_from(InboxUpdate).where(InboxUpdate.handled_at.is_(None))
+        )
+
+
+def _asks_by_chat(db) -> Counter[str]:
+    with db.read_session() as session:
+        return Counter(
+            chat
+            for (chat,) in session.execute(
+                select(Chat.platform_chat_id).join(Ask, Ask.chat_id == Chat.id)
+            )
         )

@@ -300,12 +300,12 @@ async def test_an_error_gets_an_apology_and_the_app_keeps_working(core, sender, 
     original = core.handle
     calls = 0
 
-    async def failing_once(event):
+    async def failing_once(event, inbox_key=None):
         nonlocal calls
         calls += 1
         if calls == 1:
             raise RuntimeError("boom")
-        return await original(event)
+        return await original(event, inbox_key)
 
     core.handle = failing_once
     with caplog.at_level(logging.ERROR):
