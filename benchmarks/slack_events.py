@@ -72,7 +72,8 @@ def _child(bot_port: int, commands: int, concurrency: int, seed: int, pipe: Any)
         fake = FakeSlackApi()
         await fake.start()
         pipe.send(fake.base_url)
-        pipe.recv()  # the bot is up
+        # the bot is up (it calls auth.test while starting: keep serving meanwhile)
+        await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
         sender = SlackSender(f"http://127.0.0.1:{bot_port}", fake)
         rng = random.Random(seed)
         work = [

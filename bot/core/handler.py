@@ -178,14 +178,17 @@ class Core:
             return await self._outside_transaction(command, event.args)
         now = self.clock()
         if (
-            inbox_key is None
-            and not isinstance(event, PollAnswer)
+            not isinstance(event, PollAnswer)
             and self._is_read_only(event, command)
             and not self._pending
             and self._seen(event.person, event.chat)
         ):
             replies = await self.db.read(self._handle_known, event, now)
             if replies is not None:
+                # Marked handled by the next write: a crash before it repeats a reply that
+                # changed nothing, which is cheaper than a write transaction for every read.
+                if inbox_key is not None:
+                    self._pending.handled(inbox_key)
                 return replies
         writes = self._pending.take()
         try:
