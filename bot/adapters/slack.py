@@ -233,7 +233,7 @@ class SlackAdapter:
         if key is not None and self._verifier.is_valid_request(body, dict(request.headers)):
             # Stored before Slack hears back: a crash from here on means it is handled after
             # the restart; a retry of something stored already is answered and dropped.
-            stored = json.dumps({"body": body, "content_type": request.content_type})
+            stored = _stored(body, request.content_type)
             if not await self.core.receive(PLATFORM, [(key, stored)]):
                 return web.Response(text="")
         try:
@@ -246,8 +246,11 @@ class SlackAdapter:
             if bolt_response.status == 404 and key is not None:
                 self.core.looked_at(key)  # no listener for it: nothing to handle later
         except Exception as error:
-            # A signed body bolt cannot parse (JSON that is not an object, say): not Slack's.
+            # A signed body bolt cannot parse (JSON that is not an object, say): not Slack's,
+            # and not worth replaying after a restart either.
             log.warning("unreadable request to %s: %s", EVENTS_PATH, type(error).__name__)
+            if key is not None:
+                self.core.looked_at(key)
             return web.Response(status=400, text="not a Slack request")
         return await to_aiohttp_response(bolt_response)
 
@@ -334,7 +337,8 @@ class SlackAdapter:
         key = _inbox_key(body)
         if key is None or not self.app_token:
             return True
-        return bool(await self.core.receive(PLATFORM, [(key, json.dumps({"body": ""}))]))
+        stored = _stored(json.dumps(body), "application/json")
+        return bool(await self.core.receive(PLATFORM, [(key, stored)]))
 
     async def _person(self, user_id: str, name: str, *, want_tz: bool = False) -> PersonRef:
         timezone = await self._timezone(user_id) if want_tz else None
@@ -435,6 +439,11 @@ def _parse(body: str) -> dict[str, Any]:
         return form
     except ValueError:
         return {}
+
+
+def _stored(body: str, content_type: str) -> str:
+    """A request as the inbox keeps it, enough to dispatch it through bolt again."""
+    return json.dumps({"body": body, "content_type": content_type})
 
 
 def _inbox_key(body: dict[str, Any]) -> str | None:

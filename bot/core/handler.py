@@ -97,9 +97,7 @@ class Core:
 
     async def housekeeping(self) -> None:
         """Once a minute: forget updates old enough that no platform will redeliver them."""
-        before = self.clock() - timedelta(days=2)
-        await self.db.write(queries.prune_seen, before)
-        await self.db.write(inbox.prune, before)
+        await self.db.write(inbox.prune, self.clock() - timedelta(days=2))
 
     async def handle(self, event: Event, inbox_key: str | None = None) -> list[Reply]:
         """Handle one event in one transaction. `inbox_key`: the stored update it came from,
@@ -125,10 +123,6 @@ class Core:
     async def healthy(self) -> bool:
         """Whether the database answers."""
         return await self.db.ping()
-
-    async def first_time(self, key: str) -> bool:
-        """True the first time a platform event id is seen; False for a redelivery."""
-        return await self.db.write(queries.mark_seen, key, self.clock())
 
     async def progress(self, who: PersonRef) -> Progress:
         """A person's progress, for platforms that show it outside a chat (Slack's App Home)."""
@@ -160,10 +154,6 @@ class Core:
             self._claimed.discard(inbox_key)  # marked in its handling's transaction
             return
         self._pending.handled(inbox_key)
-
-    async def flush_links(self) -> None:
-        """Write what no transaction has taken yet (at a pause, and at shutdown)."""
-        await self._pending.flush()
 
     async def close(self) -> None:
         await self._pending.close()
@@ -239,6 +229,15 @@ class Core:
             return None
         return self._dispatch(self._turn(session, person, chat, now, event), event)
 
+    @staticmethod
+    def _first_handling(
+        session: Session, now: datetime, writes: Writes, inbox_key: str | None
+    ) -> bool:
+        """Write what rode along, and claim the update; False when it was handled before (a
+        redelivery, or a replay after a crash)."""
+        writes.apply(session, now)
+        return inbox_key is None or inbox.claim(session, inbox_key, now)
+
     def _handle_in(
         self,
         session: Session,
@@ -247,9 +246,8 @@ class Core:
         writes: Writes,
         inbox_key: str | None,
     ) -> list[Reply]:
-        writes.apply(session, now)
-        if inbox_key is not None and not inbox.claim(session, inbox_key, now):
-            return []  # handled before (a redelivery, or a replay after a crash)
+        if not self._first_handling(session, now, writes, inbox_key):
+            return []
         who = event.person
         person, chat = queries.ensure_person_and_chat(session, who, event.chat, now)
         if who.timezone and not person.timezone:
@@ -267,8 +265,7 @@ class Core:
     ) -> list[Reply]:
         """A poll answer names only the poll: its ask is found by this process's own recent
         links, else by the link stored in the database (a poll another process sent)."""
-        writes.apply(session, now)
-        if inbox_key is not None and not inbox.claim(session, inbox_key, now):
+        if not self._first_handling(session, now, writes, inbox_key):
             return []
         who = event.person
         person = queries.ensure_person(

@@ -34,7 +34,6 @@ __all__ = [
     "Question",
     "Review",
     "Schedule",
-    "SeenEvent",
     "Subscription",
     "Topic",
 ]
@@ -242,15 +241,6 @@ class InboxUpdate(Base):
     payload: Mapped[str] = mapped_column(Text)  # the update as the platform sent it (JSON)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-
-
-class SeenEvent(Base):
-    """Platform event ids already handled, so a redelivered event is handled once."""
-
-    __tablename__ = "seen_events"
-
-    key: Mapped[str] = mapped_column(String(160), primary_key=True)
-    seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class Meta(Base):

@@ -20,7 +20,6 @@ from bot.store.models import (
     Question,
     Review,
     Schedule,
-    SeenEvent,
     Subscription,
     Topic,
 )
@@ -43,13 +42,11 @@ __all__ = [
     "insert_review",
     "known_person_and_chat",
     "leaderboard",
-    "mark_seen",
     "next_due_at",
     "next_due_question",
     "next_group_question",
     "next_new_question",
     "pause_chat",
-    "prune_seen",
     "review_dates",
     "review_totals",
     "set_ask_refs",
@@ -558,11 +555,6 @@ def forget_person(session: Session, person_id: int) -> None:
     session.execute(delete(Person).where(Person.id == person_id))
 
 
-def mark_seen(session: Session, key: str, now: datetime) -> bool:
-    """Record an event id; False when it was already recorded (by any process)."""
-    return insert_ignore(session, SeenEvent, {"key": key, "seen_at": now}, ["key"])
-
-
 def pause_chat(session: Session, platform: str, platform_chat_id: str, reason: str) -> bool:
     """The bot can no longer reach this chat: pause its daily push, mark its person unreachable.
 
@@ -601,7 +593,3 @@ def active_subscription_chats(session: Session) -> list[tuple[str, str]]:
         .where(Subscription.active.is_(True))
     )
     return [(platform, chat_id) for platform, chat_id in result.all()]
-
-
-def prune_seen(session: Session, before: datetime) -> None:
-    session.execute(delete(SeenEvent).where(SeenEvent.seen_at < before))

@@ -1,4 +1,4 @@
-"""the inbox: platform updates stored before they are confirmed
+"""the inbox: platform updates stored before they are confirmed; it replaces seen_events
 
 Revision ID: 0003
 Revises: 0002
@@ -31,8 +31,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_inbox_key")),
     )
     op.create_index("ix_inbox_platform_handled", "inbox", ["platform", "handled_at"])
+    with op.batch_alter_table("seen_events") as batch_op:
+        batch_op.drop_index("ix_seen_events_seen_at")
+    op.drop_table("seen_events")
 
 
 def downgrade() -> None:
+    op.create_table(
+        "seen_events",
+        sa.Column("key", sa.String(length=160), nullable=False),
+        sa.Column("seen_at", bot.store.models.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_seen_events")),
+    )
+    op.create_index("ix_seen_events_seen_at", "seen_events", ["seen_at"])
     op.drop_index("ix_inbox_platform_handled", table_name="inbox")
     op.drop_table("inbox")
