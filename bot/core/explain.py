@@ -156,6 +156,17 @@ class TopicIndex:
         self._known = frozenset().union(*self._vocabulary.values())
         self._all_names = sorted(set().union(*self._words.values()))
         self._specific_names = [_specific(name) for name in self._names]
+        # For the shortlist: each distinct name (as typed or without context words) with the
+        # entries it stands for, and each name word with the entries that carry it.
+        self._entries_named: dict[str, set[int]] = {}
+        self._entries_with_word: dict[str, set[int]] = {}
+        for index, names in enumerate(zip(self._names, self._specific_names, strict=True)):
+            for name in names:
+                self._entries_named.setdefault(name, set()).add(index)
+                for word in name.split():
+                    self._entries_with_word.setdefault(word, set()).add(index)
+        self._distinct_names = sorted(self._entries_named)
+        self._name_words = sorted(self._entries_with_word)
         self._found: dict[str, TopicMatch] = {}  # people ask the same things again and again
 
     def find(self, query: str) -> TopicMatch:
@@ -239,18 +250,21 @@ class TopicIndex:
         return len(own) > len(unknown)
 
     def _candidates(self, normalized: str, specific: str) -> set[int]:
-        """The names worth scoring in full, picked by rapidfuzz's fast C scorers: the nearest
-        as wholes, any found inside the query, and short names present as a word."""
+        """The names worth scoring in full: the nearest as wholes, by rapidfuzz's fast C scorer,
+        and every name carrying a query word or something spelled like it (one typo)."""
         picked: set[int] = set()
-        for query, names in ((normalized, self._names), (specific, self._specific_names)):
-            for _, _, index in process.extract(query, names, scorer=fuzz.WRatio, limit=_SHORTLIST):
-                picked.add(index)
-            for _, _, index in process.extract(
-                query, names, scorer=fuzz.partial_ratio, limit=None, score_cutoff=90
+        for query in {normalized, specific}:
+            for name, _, _ in process.extract(
+                query, self._distinct_names, scorer=fuzz.ratio, limit=_SHORTLIST
             ):
-                picked.add(index)
-        words = set(normalized.split())
-        picked.update(i for i, name in enumerate(self._names) if name in words)
+                picked |= self._entries_named[name]
+        for word in set(normalized.split()):
+            picked |= self._entries_with_word.get(word, set())
+            if len(word) > _SHORT:
+                for near, _, _ in process.extract(
+                    word, self._name_words, scorer=fuzz.ratio, limit=None, score_cutoff=75
+                ):
+                    picked |= self._entries_with_word[near]
         return picked
 
     def _rank(self, normalized: str) -> list[tuple[str, float]]:
