@@ -196,7 +196,9 @@ async def forget_user(settings: Settings, user: str) -> int:
         await db.dispose()
     if not removed:
         return _fail(LookupError(f"no person {user} in the database"))
-    print(f"deleted everything stored about {user}")
+    linked = [account for account in removed if account != f"{platform}:{platform_id}"]
+    also = f" and the accounts linked to it ({', '.join(linked)})" if linked else ""
+    print(f"deleted everything stored about {user}{also}")
     return 0
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from bot.bank.model import LEVELS
 from bot.core import actions
+from bot.core.link import platform_list
 from bot.core.lookup import parse_level
 from bot.core.replies import Button, Message, Reply
 from bot.core.turn import Turn
-from bot.store import queries
+from bot.store import learners, queries
 
 __all__ = ["confirm_forget", "forget", "level", "welcome"]
 
@@ -52,11 +53,17 @@ def level(turn: Turn, args: str) -> list[Reply]:
     ]
 
 
-def confirm_forget(_turn: Turn, _args: str = "") -> list[Reply]:
+def confirm_forget(turn: Turn, _args: str = "") -> list[Reply]:
+    together = learners.members(turn.session, turn.person)
+    where = (
+        "on this platform"
+        if len(together) == 1
+        else f"on every platform you linked ({platform_list(together)}), and those links"
+    )
     return [
         Message(
             "This deletes your answers, your schedule, your daily question and your streak, "
-            "on this platform. It cannot be undone. Delete everything?",
+            f"{where}. It cannot be undone. Delete everything?",
             buttons=(
                 Button("Yes, delete everything", actions.forget(confirm=True)),
                 Button("Cancel", actions.forget(confirm=False)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core import account, daily, lookup, stats
+from bot.core import account, daily, link, lookup, stats
 from bot.core.replies import Message, Reply
 from bot.core.turn import Turn
 
@@ -58,6 +58,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
         False,
         groups_only=True,
     ),
+    CommandSpec(
+        "link", "/link [code]", "One progress on Telegram, Slack and the terminal", link.link
+    ),
+    CommandSpec("unlink", "/unlink", "Detach this platform from the others", link.unlink),
     CommandSpec("forget", "/forget", "Delete everything stored about you", account.confirm_forget),
     CommandSpec("reload", "/reload", "Reload the question bank", None, admin_only=True),
     CommandSpec(

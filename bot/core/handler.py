@@ -29,7 +29,7 @@ from bot.core.stats import Progress, progress
 from bot.core.turn import Turn
 from bot.logs import bind_update
 from bot.metrics import Metrics
-from bot.store import inbox, queries
+from bot.store import inbox, learners, queries
 from bot.store.database import Database
 from bot.store.models import Ask, Chat, Person
 
@@ -224,10 +224,11 @@ class Core:
         known = queries.known_person_and_chat(session, who, event.chat)
         if known is None:
             return None
-        person, chat = known
+        acting, chat = known
+        person = learners.learner_of(session, acting)
         if who.timezone and not person.timezone:
             return None
-        return self._dispatch(self._turn(session, person, chat, now, event), event)
+        return self._dispatch(self._turn(session, acting, person, chat, now, event), event)
 
     @staticmethod
     def _first_handling(
@@ -249,10 +250,11 @@ class Core:
         if not self._first_handling(session, now, writes, inbox_key):
             return []
         who = event.person
-        person, chat = queries.ensure_person_and_chat(session, who, event.chat, now)
+        acting, chat = queries.ensure_person_and_chat(session, who, event.chat, now)
+        person = learners.learner_of(session, acting)
         if who.timezone and not person.timezone:
             person.timezone = who.timezone
-        return self._dispatch(self._turn(session, person, chat, now, event), event)
+        return self._dispatch(self._turn(session, acting, person, chat, now, event), event)
 
     def _handle_poll_answer(
         self,
@@ -268,7 +270,7 @@ class Core:
         if not self._first_handling(session, now, writes, inbox_key):
             return []
         who = event.person
-        person = queries.ensure_person(
+        acting = queries.ensure_person(
             session, who.platform, who.platform_id, who.display_name, now
         )
         ask = (
@@ -279,11 +281,18 @@ class Core:
         if ask is None:
             return []
         chat = session.get(Chat, ask.chat_id)
-        turn = self._turn(session, person, chat, now, event)
+        person = learners.learner_of(session, acting)
+        turn = self._turn(session, acting, person, chat, now, event)
         return quiz.answer_choice(turn, ask.id, event.option)
 
     def _turn(
-        self, session: Session, person: Person, chat: Chat | None, now: datetime, event: Event
+        self,
+        session: Session,
+        acting: Person,
+        person: Person,
+        chat: Chat | None,
+        now: datetime,
+        event: Event,
     ) -> Turn:
         return Turn(
             session,
@@ -294,6 +303,7 @@ class Core:
             self.scheduler,
             is_admin=self.is_admin(event.person),
             can_push=isinstance(event, PollAnswer) or event.chat.can_push,
+            account=acting,
         )
 
     def _dispatch(self, turn: Turn, event: Command | Text | ButtonPress) -> list[Reply]:
@@ -351,10 +361,13 @@ class Core:
         return [Message("That button no longer works. Try /quiz.", private=True)]
 
     def _progress(self, session: Session, who: PersonRef, now: datetime) -> Progress:
-        person = queries.ensure_person(
+        acting = queries.ensure_person(
             session, who.platform, who.platform_id, who.display_name, now
         )
-        return progress(Turn(session, person, None, now, self.catalog, self.scheduler))
+        person = learners.learner_of(session, acting)
+        return progress(
+            Turn(session, person, None, now, self.catalog, self.scheduler, account=acting)
+        )
 
     # --- commands the core runs itself --------------------------------------------------------
 

@@ -19,6 +19,9 @@ __all__ = ["Turn", "local_date"]
 
 @dataclass
 class Turn:
+    """`person` is the learner whose progress counts (see bot.store.learners); `account` is
+    who acted on this platform, the same person unless they joined platforms with /link."""
+
     session: Session
     person: Person
     chat: Chat | None
@@ -27,6 +30,12 @@ class Turn:
     scheduler: Scheduler
     is_admin: bool = False
     can_push: bool = True  # the platform can send unprompted (the terminal cannot)
+    account: Person | None = None
+
+    @property
+    def acting(self) -> Person:
+        """The person on this platform who sent the event."""
+        return self.account or self.person
 
     @property
     def index(self) -> TopicIndex:

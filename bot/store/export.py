@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.store import queries
+from bot.store import learners, queries
 from bot.store.database import Database
 from bot.store.models import Review, Schedule, Subscription
 
@@ -19,9 +19,11 @@ async def export_person(db: Database, platform: str, platform_id: str) -> dict[s
 
 
 def _export(session: Session, platform: str, platform_id: str) -> dict[str, Any] | None:
-    person = queries.find_person(session, platform, platform_id)
-    if person is None:
+    """The whole learner: the progress of every platform joined with /link."""
+    found = queries.find_person(session, platform, platform_id)
+    if found is None:
         return None
+    person = learners.learner_of(session, found)
     schedules = (session.execute(select(Schedule).where(Schedule.person_id == person.id))).scalars()
     reviews = (
         session.execute(
@@ -39,6 +41,10 @@ def _export(session: Session, platform: str, platform_id: str) -> dict[str, Any]
             "timezone": person.timezone,
             "created_at": person.created_at.isoformat(),
         },
+        "linked": [
+            f"{member.platform}:{member.platform_id}"
+            for member in learners.members(session, person)
+        ],
         "schedules": [
             {
                 "question_id": s.question_id,
@@ -70,13 +76,16 @@ def _export(session: Session, platform: str, platform_id: str) -> dict[str, Any]
     }
 
 
-async def forget_person(db: Database, platform: str, platform_id: str) -> bool:
+async def forget_person(db: Database, platform: str, platform_id: str) -> list[str]:
+    """Delete the whole learner; the accounts deleted (`platform:id`), none if unknown."""
     return await db.write(_forget, platform, platform_id)
 
 
-def _forget(session: Session, platform: str, platform_id: str) -> bool:
-    person = queries.find_person(session, platform, platform_id)
-    if person is None:
-        return False
-    queries.forget_person(session, person.id)
-    return True
+def _forget(session: Session, platform: str, platform_id: str) -> list[str]:
+    found = queries.find_person(session, platform, platform_id)
+    if found is None:
+        return []
+    learner = learners.learner_of(session, found)
+    accounts = [f"{m.platform}:{m.platform_id}" for m in learners.members(session, learner)]
+    queries.forget_person(session, learner.id)
+    return accounts

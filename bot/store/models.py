@@ -29,6 +29,8 @@ __all__ = [
     "Chat",
     "Delivery",
     "InboxUpdate",
+    "LinkAttempt",
+    "LinkCode",
     "Meta",
     "Person",
     "Question",
@@ -103,12 +105,18 @@ class Question(Base):
 
 
 class Person(Base):
+    """Someone on one platform. People who joined their platforms with /link are one learner:
+    the person whose id is their `learner_id` holds the progress of them all."""
+
     __tablename__ = "people"
     __table_args__ = (UniqueConstraint("platform", "platform_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     platform_id: Mapped[str] = mapped_column(String(64))
+    learner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     display_name: Mapped[str] = mapped_column(String(200), default="")
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     level: Mapped[str | None] = mapped_column(String(10), nullable=True)  # /quiz's default
@@ -241,6 +249,28 @@ class InboxUpdate(Base):
     payload: Mapped[str] = mapped_column(Text)  # the update as the platform sent it (JSON)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class LinkCode(Base):
+    """A one-time code from /link: whoever sends it on another platform joins this learner."""
+
+    __tablename__ = "link_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256, hex
+    learner_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class LinkAttempt(Base):
+    """A wrong /link code, counted to lock out guessing."""
+
+    __tablename__ = "link_attempts"
+    __table_args__ = (Index("ix_link_attempts_person_at", "person_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Meta(Base):

@@ -8,9 +8,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.store.models import (
     Ask,
@@ -527,13 +538,24 @@ def topic_accuracy(
 def leaderboard(
     session: Session, chat_id: int, since: datetime | None, limit: int = 10
 ) -> list[tuple[str, int]]:
+    """Right answers given in the chat, per learner, under the name they have on the chat's
+    platform (a learner who joined platforms with /link answers under their learner row)."""
     correct = func.count().filter(Review.correct.is_(True))
+    linked = aliased(Person)
+    name_here = (
+        select(linked.display_name)
+        .where(linked.learner_id == Person.id, linked.platform == Chat.platform)
+        .limit(1)
+        .scalar_subquery()
+    )
+    name = case((Person.platform == Chat.platform, Person.display_name), else_=name_here)
     statement = (
-        select(Person.display_name, correct)
+        select(func.coalesce(name, Person.display_name), correct)
         .select_from(Review)
         .join(Person, Person.id == Review.person_id)
+        .join(Chat, Chat.id == Review.chat_id)
         .where(Review.chat_id == chat_id)
-        .group_by(Person.id, Person.display_name)
+        .group_by(Person.id, Person.display_name, Person.platform, Chat.platform)
         .having(correct > 0)
         .order_by(correct.desc(), Person.display_name)
         .limit(limit)
@@ -545,13 +567,16 @@ def leaderboard(
 
 
 def forget_person(session: Session, person_id: int) -> None:
-    """Delete a person and everything that is theirs alone."""
-    session.execute(delete(Review).where(Review.person_id == person_id))
-    session.execute(delete(Schedule).where(Schedule.person_id == person_id))
-    session.execute(delete(Ask).where(Ask.person_id == person_id))
-    private_chats = select(Subscription.id).where(Subscription.person_id == person_id)
+    """Delete a learner, everyone linked to them, and everything that is theirs alone."""
+    linked = select(Person.id).where(Person.learner_id == person_id)
+    people = [person_id, *session.scalars(linked)]
+    session.execute(delete(Review).where(Review.person_id.in_(people)))
+    session.execute(delete(Schedule).where(Schedule.person_id.in_(people)))
+    session.execute(delete(Ask).where(Ask.person_id.in_(people)))
+    private_chats = select(Subscription.id).where(Subscription.person_id.in_(people))
     session.execute(delete(Delivery).where(Delivery.subscription_id.in_(private_chats)))
-    session.execute(delete(Subscription).where(Subscription.person_id == person_id))
+    session.execute(delete(Subscription).where(Subscription.person_id.in_(people)))
+    session.execute(delete(Person).where(Person.learner_id == person_id))
     session.execute(delete(Person).where(Person.id == person_id))
 
 

@@ -1,0 +1,186 @@
+"""One learner on every platform: people joined with /link share one progress.
+
+The learner is a person row (the first to ask for a code); the others point at it with
+`learner_id` and hold no progress of their own while they are joined.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.store.models import (
+    Ask,
+    Chat,
+    LinkAttempt,
+    LinkCode,
+    Person,
+    Review,
+    Schedule,
+    Subscription,
+)
+
+__all__ = [
+    "detach",
+    "learner_of",
+    "members",
+    "merge",
+    "person_by_id",
+    "record_wrong_code",
+    "save_code",
+    "take_code",
+    "wrong_codes_since",
+]
+
+_SCHEDULE_STATE = ("state", "step", "stability", "difficulty", "due", "last_review")
+
+
+def learner_of(session: Session, person: Person) -> Person:
+    """The person whose progress this person studies with: themselves unless linked."""
+    if person.learner_id is None:
+        return person
+    learner = session.get(Person, person.learner_id)
+    return learner if learner is not None else person
+
+
+def person_by_id(session: Session, person_id: int) -> Person | None:
+    return session.get(Person, person_id)
+
+
+def members(session: Session, learner: Person) -> list[Person]:
+    """The learner and everyone linked to them, the learner first."""
+    others = session.scalars(
+        select(Person).where(Person.learner_id == learner.id).order_by(Person.id)
+    ).all()
+    return [learner, *others]
+
+
+def save_code(session: Session, learner_id: int, code_hash: str, expires_at: datetime) -> None:
+    session.execute(
+        insert(LinkCode).values(code_hash=code_hash, learner_id=learner_id, expires_at=expires_at)
+    )
+
+
+def take_code(session: Session, code_hash: str, now: datetime) -> int | None:
+    """Spend a live code, once even when two processes try at the same moment; its learner."""
+    return session.execute(
+        update(LinkCode)
+        .where(
+            LinkCode.code_hash == code_hash,
+            LinkCode.used_at.is_(None),
+            LinkCode.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(LinkCode.learner_id)
+    ).scalar_one_or_none()
+
+
+def wrong_codes_since(session: Session, person_id: int, since: datetime) -> int:
+    return session.execute(
+        select(func.count())
+        .select_from(LinkAttempt)
+        .where(LinkAttempt.person_id == person_id, LinkAttempt.at >= since)
+    ).scalar_one()
+
+
+def record_wrong_code(session: Session, person_id: int, now: datetime) -> None:
+    session.execute(insert(LinkAttempt).values(person_id=person_id, at=now))
+
+
+def merge(session: Session, keep: Person, gone: Person) -> None:
+    """Learner `gone` joins learner `keep`: every review, ask and daily question of theirs
+    becomes `keep`'s; for a question both have scheduled, the schedule reviewed last wins."""
+    ours = {
+        schedule.question_id: schedule
+        for schedule in session.scalars(select(Schedule).where(Schedule.person_id == keep.id))
+    }
+    for theirs in session.scalars(select(Schedule).where(Schedule.person_id == gone.id)).all():
+        mine = ours.get(theirs.question_id)
+        if mine is None:
+            theirs.person_id = keep.id
+            continue
+        if _reviewed(theirs) > _reviewed(mine):
+            for field in _SCHEDULE_STATE:
+                setattr(mine, field, getattr(theirs, field))
+        session.delete(theirs)
+    session.flush()
+    for model in (Review, Ask, Subscription):
+        session.execute(
+            update(model).where(model.person_id == gone.id).values(person_id=keep.id),
+            execution_options={"synchronize_session": False},
+        )
+    session.execute(delete(LinkCode).where(LinkCode.learner_id == gone.id))
+    session.execute(
+        update(Person)
+        .where(or_(Person.id == gone.id, Person.learner_id == gone.id))
+        .values(learner_id=keep.id),
+        execution_options={"synchronize_session": False},
+    )
+    keep.timezone = keep.timezone or gone.timezone
+    keep.level = keep.level or gone.level
+    session.expire_all()
+
+
+def detach(session: Session, person: Person, learner: Person) -> Person:
+    """`person` leaves `learner` with a copy of the progress so far; returns who holds the
+    learner's progress afterwards (another member when the learner itself left)."""
+    if person.id != learner.id:
+        _copy_progress(session, learner.id, person.id)
+        _move_private_subscriptions(session, learner.id, person)
+        person.learner_id = None
+        return learner
+    heir = next(member for member in members(session, learner) if member.id != learner.id)
+    _copy_progress(session, learner.id, heir.id)
+    session.execute(
+        update(Person)
+        .where(Person.learner_id == learner.id, Person.id != heir.id)
+        .values(learner_id=heir.id),
+        execution_options={"synchronize_session": False},
+    )
+    heir.learner_id = None
+    for other in members(session, heir):
+        _move_private_subscriptions(session, learner.id, other)
+    session.execute(delete(LinkCode).where(LinkCode.learner_id == learner.id))
+    session.flush()
+    return heir
+
+
+def _reviewed(schedule: Schedule) -> datetime:
+    return schedule.last_review or datetime.min.replace(tzinfo=schedule.due.tzinfo)
+
+
+def _copy_progress(session: Session, source_id: int, target_id: int) -> None:
+    session.flush()
+    state = [getattr(Schedule, field) for field in _SCHEDULE_STATE]
+    session.execute(
+        insert(Schedule).from_select(
+            ["person_id", "question_id", *_SCHEDULE_STATE],
+            select(literal(target_id), Schedule.question_id, *state).where(
+                Schedule.person_id == source_id
+            ),
+        )
+    )
+    review_columns = ("ask_id", "chat_id", "question_id", "rating", "correct", "reviewed_at")
+    session.execute(
+        insert(Review).from_select(
+            ["person_id", *review_columns, "local_date"],
+            select(
+                literal(target_id),
+                *(getattr(Review, column) for column in review_columns),
+                Review.local_date,
+            ).where(Review.person_id == source_id),
+        )
+    )
+
+
+def _move_private_subscriptions(session: Session, learner_id: int, person: Person) -> None:
+    """The daily question of a private chat on the person's platform goes back with them."""
+    own_chats = select(Chat.id).where(Chat.platform == person.platform, Chat.is_group.is_(False))
+    session.execute(
+        update(Subscription)
+        .where(Subscription.person_id == learner_id, Subscription.chat_id.in_(own_chats))
+        .values(person_id=person.id),
+        execution_options={"synchronize_session": False},
+    )
