@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from aiohttp import web
 
 from bot.core.replies import Reply
 
-__all__ = ["Adapter", "DeliveryFailed", "retry_until_reachable"]
+if TYPE_CHECKING:
+    from bot.core.handler import Core
+
+__all__ = ["Adapter", "DeliveryFailed", "retry_until_reachable", "send_unsent"]
 
 log = logging.getLogger(__name__)
 
@@ -77,3 +80,20 @@ async def retry_until_reachable(
         await asyncio.sleep(delay)
         delay = min(delay * 2, MAX_RETRY_SECONDS)
     raise AssertionError("unreachable")
+
+
+async def send_unsent(
+    core: Core, platform: str, send: Callable[[str, Sequence[Reply]], Awaitable[None]]
+) -> None:
+    """At start: send the replies an earlier process kept in the outbox but died before
+    sending, each once (a reply that fails now is logged and not tried again)."""
+    for key, chat_id, replies in await core.unsent(platform):
+        try:
+            await send(chat_id, replies)
+        except Exception as error:
+            log.warning(
+                "%s: could not send a reply kept from before the restart (%s)",
+                platform,
+                type(error).__name__,
+            )
+        core.replies_sent(key)

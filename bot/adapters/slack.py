@@ -31,7 +31,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.base import DeliveryFailed, retry_until_reachable
+from bot.adapters.base import DeliveryFailed, retry_until_reachable, send_unsent
 from bot.adapters.slack_blocks import home_view, render, tally_blocks
 from bot.config import Settings
 from bot.core import actions
@@ -195,6 +195,8 @@ class SlackAdapter:
                     "reinstall the app to the workspace if it was revoked."
                 ) from None
             raise
+        # Replies an earlier run kept but did not send, then the requests it never handled.
+        await send_unsent(self.core, PLATFORM, self._send)
         await self._replay_waiting()
         if self.app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler

@@ -34,6 +34,7 @@ from bot.adapters.base import (
     MAX_RETRY_SECONDS,
     DeliveryFailed,
     retry_until_reachable,
+    send_unsent,
 )
 from bot.adapters.telegram_render import bold, keyboard, plain, render
 from bot.adapters.telegram_transport import RetryingRateLimiter, build_application
@@ -131,7 +132,8 @@ class TelegramAdapter:
                 "again from @BotFather (/mybots, API Token) and set TELEGRAM_BOT_TOKEN."
             ) from None
         await app.start()
-        # Updates stored by an earlier run that died before handling them come first.
+        # Replies an earlier run kept but did not send, then the updates it never handled.
+        await send_unsent(self.core, PLATFORM, lambda chat, replies: self._send(int(chat), replies))
         for _waiting_key, payload in await self.core.waiting(PLATFORM):
             await app.update_queue.put(Update.de_json(json.loads(payload), app.bot))
         if self.webhook_url:

@@ -23,7 +23,7 @@ from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, Pol
 from bot.core.explain import TopicIndex
 from bot.core.outbox import Outbox, Outgoing
 from bot.core.pending import PendingWrites, Writes
-from bot.core.replies import Message, Reply
+from bot.core.replies import Message, Reply, decode_replies, encode_replies
 from bot.core.srs import make_scheduler
 from bot.core.stats import Progress, progress
 from bot.core.turn import Turn
@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 MAX_ARGUMENT = 200
 _READ_ONLY_VERBS = frozenset({"explain", "topics"})
 _REMEMBERED_PEOPLE = 10_000
+# Replies kept for an update whose process died before sending them are sent after the
+# restart only while this fresh: a stale quiz is worse than none.
+UNSENT_REPLIES_KEPT_FOR = timedelta(minutes=3)
 
 ReloadContent = Callable[[], Awaitable[str]]
 
@@ -81,7 +84,8 @@ class Core:
         self._outbox = outbox
         self._pending = PendingWrites(self._write_alone)
         self._seen_here: set[tuple[str, str, str]] = set()
-        self._claimed: set[str] = set()  # inbox keys this process handled, until looked_at
+        # Inbox keys this process handled, until looked_at: True when replies were kept for it.
+        self._claimed: dict[str, bool] = {}
 
     @property
     def index(self) -> TopicIndex:
@@ -149,11 +153,39 @@ class Core:
         return await self.db.read(inbox.waiting, platform)
 
     def looked_at(self, inbox_key: str) -> None:
-        """The adapter is done with an update (whether or not the core handled it)."""
-        if inbox_key in self._claimed:
-            self._claimed.discard(inbox_key)  # marked in its handling's transaction
-            return
-        self._pending.handled(inbox_key)
+        """The adapter is done with an update (whether or not the core handled it), its
+        replies sent."""
+        kept = self._claimed.pop(inbox_key, None)
+        if kept is None:
+            self._pending.handled(inbox_key)
+        elif kept:
+            self._pending.sent(inbox_key)
+        # else: marked handled in its handling's transaction, with nothing to send
+
+    async def unsent(self, platform: str) -> list[tuple[str, str, list[Reply]]]:
+        """Replies an earlier process kept but died before sending: (inbox key, chat,
+        replies). Replies older than a few minutes are dropped instead, with a log line."""
+        fresh_since = self.clock() - UNSENT_REPLIES_KEPT_FOR
+        dropped, rows = await self.db.write(_take_unsent, platform, fresh_since)
+        if dropped:
+            log.warning(
+                "%s: dropped the unsent replies to %d updates handled more than %d minutes ago",
+                platform,
+                dropped,
+                UNSENT_REPLIES_KEPT_FOR.total_seconds() // 60,
+            )
+        unsent = []
+        for key, chat, stored in rows:
+            try:
+                unsent.append((key, chat, decode_replies(stored)))
+            except (ValueError, TypeError, KeyError):
+                log.warning("%s: unreadable kept replies for one update, dropped", platform)
+                self._pending.sent(key)
+        return unsent
+
+    def replies_sent(self, inbox_key: str) -> None:
+        """Kept replies went out (after a restart): clear them from the outbox."""
+        self._pending.sent(inbox_key)
 
     async def close(self) -> None:
         await self._pending.close()
@@ -173,27 +205,27 @@ class Core:
             and not self._pending
             and self._seen(event.person, event.chat)
         ):
-            replies = await self.db.read(self._handle_known, event, now)
-            if replies is not None:
+            read = await self.db.read(self._handle_known, event, now)
+            if read is not None:
                 # Marked handled by the next write: a crash before it repeats a reply that
                 # changed nothing, which is cheaper than a write transaction for every read.
                 if inbox_key is not None:
                     self._pending.handled(inbox_key)
-                return replies
+                return read
         writes = self._pending.take()
         try:
             if isinstance(event, PollAnswer):
                 known = self._pending.recent_links.get(event.platform_ref)
-                replies = await self.db.write(
+                replies, kept = await self.db.write(
                     self._handle_poll_answer, event, now, writes, inbox_key, known
                 )
             else:
-                replies = await self.db.write(self._handle_in, event, now, writes, inbox_key)
+                replies, kept = await self.db.write(self._handle_in, event, now, writes, inbox_key)
         except Exception:
             self._pending.give_back(writes)
             raise
         if inbox_key is not None and len(self._claimed) < _REMEMBERED_PEOPLE:
-            self._claimed.add(inbox_key)
+            self._claimed[inbox_key] = kept
         return replies
 
     @staticmethod
@@ -246,15 +278,17 @@ class Core:
         now: datetime,
         writes: Writes,
         inbox_key: str | None,
-    ) -> list[Reply]:
+    ) -> tuple[list[Reply], bool]:
+        """The replies, and whether they were kept in the outbox."""
         if not self._first_handling(session, now, writes, inbox_key):
-            return []
+            return [], False
         who = event.person
         acting, chat = queries.ensure_person_and_chat(session, who, event.chat, now)
         person = learners.learner_of(session, acting)
         if who.timezone and not person.timezone:
             person.timezone = who.timezone
-        return self._dispatch(self._turn(session, acting, person, chat, now, event), event)
+        replies = self._dispatch(self._turn(session, acting, person, chat, now, event), event)
+        return replies, _keep(session, inbox_key, chat, replies)
 
     def _handle_poll_answer(
         self,
@@ -264,11 +298,11 @@ class Core:
         writes: Writes,
         inbox_key: str | None,
         known_ask_id: int | None,
-    ) -> list[Reply]:
+    ) -> tuple[list[Reply], bool]:
         """A poll answer names only the poll: its ask is found by this process's own recent
         links, else by the link stored in the database (a poll another process sent)."""
         if not self._first_handling(session, now, writes, inbox_key):
-            return []
+            return [], False
         who = event.person
         acting = queries.ensure_person(
             session, who.platform, who.platform_id, who.display_name, now
@@ -279,11 +313,12 @@ class Core:
             else queries.ask_by_ref(session, event.platform_ref)
         )
         if ask is None:
-            return []
+            return [], False
         chat = session.get(Chat, ask.chat_id)
         person = learners.learner_of(session, acting)
         turn = self._turn(session, acting, person, chat, now, event)
-        return quiz.answer_choice(turn, ask.id, event.option)
+        replies = quiz.answer_choice(turn, ask.id, event.option)
+        return replies, _keep(session, inbox_key, chat, replies)
 
     def _turn(
         self,
@@ -399,3 +434,24 @@ class Core:
 
     async def _write_alone(self, writes: Writes) -> None:
         await self.db.write(writes.apply, self.clock())
+
+
+def _take_unsent(
+    session: Session, platform: str, fresh_since: datetime
+) -> tuple[int, list[tuple[str, str, str]]]:
+    return inbox.drop_unsent(session, platform, fresh_since), inbox.unsent(session, platform)
+
+
+def _keep(session: Session, inbox_key: str | None, chat: Chat | None, replies: list[Reply]) -> bool:
+    """Keep the replies in the outbox, in the handling's transaction, so that a process that
+    dies before sending them leaves them to be sent after the restart. A reply meant for one
+    person in a group is not kept: only its original context can show it privately."""
+    if inbox_key is None or chat is None:
+        return False
+    if chat.is_group:
+        replies = [r for r in replies if not (isinstance(r, Message) and r.private)]
+    stored = encode_replies(replies)
+    if stored is None:
+        return False
+    inbox.keep_replies(session, inbox_key, chat.platform_chat_id, stored)
+    return True

@@ -1,9 +1,10 @@
 """Small writes that need no transaction of their own: they ride along with the next one.
 
 A Telegram poll's id is known only after the poll is sent, after its question's transaction;
-an update the bot had nothing to do with still has to be marked handled in the inbox. Both wait
-here until the next transaction of this process takes them, or are written on their own after a
-short pause when nothing else comes.
+an update the bot had nothing to do with still has to be marked handled in the inbox, and one
+whose replies went out has to have them cleared from the outbox. All wait here until the next
+transaction of this process takes them, or are written on their own after a short pause when
+nothing else comes.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ _RECENT = 10_000
 class Writes:
     links: dict[str, int] = field(default_factory=dict)  # poll id -> ask id
     handled: set[str] = field(default_factory=set)  # inbox keys
+    sent: set[str] = field(default_factory=set)  # inbox keys whose replies went out
 
     def __bool__(self) -> bool:
-        return bool(self.links or self.handled)
+        return bool(self.links or self.handled or self.sent)
 
     def apply(self, session: Session, now: datetime) -> None:
         """Write them in the caller's transaction."""
@@ -41,6 +43,8 @@ class Writes:
             queries.set_ask_refs(session, self.links)
         if self.handled:
             inbox.mark_handled(session, sorted(self.handled), now)
+        if self.sent:
+            inbox.mark_sent(session, sorted(self.sent))
 
 
 class PendingWrites:
@@ -64,6 +68,10 @@ class PendingWrites:
         self._writes.handled.add(key)
         self._schedule()
 
+    def sent(self, key: str) -> None:
+        self._writes.sent.add(key)
+        self._schedule()
+
     def __bool__(self) -> bool:
         return bool(self._writes)
 
@@ -75,6 +83,7 @@ class PendingWrites:
     def give_back(self, writes: Writes) -> None:
         self._writes.links = writes.links | self._writes.links
         self._writes.handled |= writes.handled
+        self._writes.sent |= writes.sent
 
     async def flush(self) -> None:
         """Write what no transaction has taken (at a pause, and at shutdown)."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "APOLOGY",
@@ -13,6 +16,8 @@ __all__ = [
     "Explanation",
     "Message",
     "Reply",
+    "decode_replies",
+    "encode_replies",
 ]
 
 
@@ -81,3 +86,37 @@ class AnswerTally:
 
 
 Reply = Message | ChoicePrompt | CardPrompt | Explanation | AnswerTally
+
+
+_STORABLE: dict[str, type[Any]] = {
+    kind.__name__: kind for kind in (Message, ChoicePrompt, CardPrompt, Explanation)
+}
+
+
+def encode_replies(replies: list[Reply]) -> str | None:
+    """Replies as JSON, for the outbox; None when none of them is worth sending later (a poll's
+    answer tally is stale by then)."""
+    stored = [
+        {"kind": type(reply).__name__, **dataclasses.asdict(reply)}
+        for reply in replies
+        if type(reply).__name__ in _STORABLE
+    ]
+    return json.dumps(stored, ensure_ascii=False) if stored else None
+
+
+def decode_replies(text: str) -> list[Reply]:
+    replies: list[Reply] = []
+    for stored in json.loads(text):
+        kind = _STORABLE[stored.pop("kind")]
+        fields = {
+            name: (
+                tuple(Button(**b) for b in value)
+                if name == "buttons"
+                else tuple(value)
+                if isinstance(value, list)
+                else value
+            )
+            for name, value in stored.items()
+        }
+        replies.append(kind(**fields))
+    return replies

@@ -14,7 +14,17 @@ from sqlalchemy.orm import Session
 from bot.store.models import InboxUpdate
 from bot.store.queries import insert_ignore
 
-__all__ = ["claim", "mark_handled", "prune", "store", "waiting"]
+__all__ = [
+    "claim",
+    "drop_unsent",
+    "keep_replies",
+    "mark_handled",
+    "mark_sent",
+    "prune",
+    "store",
+    "unsent",
+    "waiting",
+]
 
 
 def store(
@@ -57,6 +67,58 @@ def mark_handled(session: Session, keys: Sequence[str], now: datetime) -> None:
     """Updates the bot looked at and had nothing to do with (chatter in a group)."""
     if keys:
         session.connection().execute(_claim(), [{"inbox_key": key, "at": now} for key in keys])
+
+
+def keep_replies(session: Session, key: str, reply_to: str, replies: str) -> None:
+    """The outbox: the handling's replies, in its own transaction, until they are sent."""
+    session.connection().execute(
+        _keep_replies(), {"inbox_key": key, "reply_to": reply_to, "replies": replies}
+    )
+
+
+@functools.cache
+def _keep_replies() -> Any:
+    table = InboxUpdate.__table__
+    return (
+        update(table)
+        .where(table.c.key == bindparam("inbox_key"))
+        .values(reply_to=bindparam("reply_to"), replies=bindparam("replies"))
+    )
+
+
+def mark_sent(session: Session, keys: Sequence[str]) -> None:
+    if keys:
+        session.connection().execute(_mark_sent(), [{"inbox_key": key} for key in keys])
+
+
+@functools.cache
+def _mark_sent() -> Any:
+    table = InboxUpdate.__table__
+    return update(table).where(table.c.key == bindparam("inbox_key")).values(replies=None)
+
+
+def unsent(session: Session, platform: str) -> list[tuple[str, str, str]]:
+    """Replies a process kept but did not send (it died): (key, chat, replies), oldest first."""
+    rows = session.execute(
+        select(InboxUpdate.key, InboxUpdate.reply_to, InboxUpdate.replies)
+        .where(InboxUpdate.platform == platform, InboxUpdate.replies.is_not(None))
+        .order_by(InboxUpdate.id)
+    )
+    return [(key, reply_to or "", replies or "") for key, reply_to, replies in rows]
+
+
+def drop_unsent(session: Session, platform: str, handled_before: datetime) -> int:
+    """Forget unsent replies too old to be worth sending; how many updates had some."""
+    return session.execute(
+        update(InboxUpdate)
+        .where(
+            InboxUpdate.platform == platform,
+            InboxUpdate.replies.is_not(None),
+            InboxUpdate.handled_at < handled_before,
+        )
+        .values(replies=None),
+        execution_options={"synchronize_session": False},
+    ).rowcount
 
 
 def waiting(session: Session, platform: str, limit: int = 1000) -> list[tuple[str, str]]:

@@ -238,7 +238,8 @@ class Delivery(Base):
 
 class InboxUpdate(Base):
     """A platform update, stored before the platform is told it arrived; `handled_at` is set in
-    the same transaction as the handling, so after a crash an update is handled later, once."""
+    the same transaction as the handling, so after a crash an update is handled later, once.
+    Its replies wait here until they are sent."""
 
     __tablename__ = "inbox"
     __table_args__ = (Index("ix_inbox_platform_handled", "platform", "handled_at"),)
@@ -249,6 +250,10 @@ class InboxUpdate(Base):
     payload: Mapped[str] = mapped_column(Text)  # the update as the platform sent it (JSON)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # The outbox: the handling's replies (JSON) and the chat they go to, written in the
+    # handling's transaction and cleared once sent; a restart sends what is left.
+    reply_to: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    replies: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class LinkCode(Base):

@@ -59,6 +59,10 @@ class FakeTelegram:
         self.port = 0
         self.poll_ids: list[str] = []
         self.polled = asyncio.Event()  # set at each getUpdates
+        # Methods whose requests are held unanswered, as if the network lost them: they are
+        # listed in `held`, never in `calls`.
+        self.holding: set[str] = set()
+        self.held: list[Call] = []
 
     # --- server ------------------------------------------------------------------------------
 
@@ -81,6 +85,10 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return _error(401, "Unauthorized")
         params = await _params(request)
+        if method in self.holding:
+            self.held.append(Call(method, params))
+            self._new_call.set()
+            await asyncio.Event().wait()  # until the bot gives up or the fake stops
         try:
             return await self._answer(method, params)
         finally:

@@ -1,0 +1,63 @@
+"""The outbox: replies are kept with their update in the handling's transaction, until the
+adapter is done sending them; a process that died leaves them for the next one."""
+
+import logging
+
+from bot.core.events import ChatRef, Command, PersonRef
+from bot.core.handler import Core
+from bot.core.replies import ChoicePrompt, Message
+from bot.core.srs import make_scheduler
+
+ADA = PersonRef("telegram", "42", "Ada")
+ADA_DM = ChatRef("telegram", "42")
+GROUP = ChatRef("telegram", "-100", is_group=True, title="Study group")
+
+
+async def handle_from_inbox(core: Core, key: str, event) -> list:
+    await core.receive("telegram", [(key, "{}")])
+    return await core.handle(event, inbox_key=key)
+
+
+async def restarted(core: Core, clock) -> Core:
+    """A new process on the same database: nothing of the first one's memory."""
+    fresh = Core(core.db, clock=clock, scheduler=make_scheduler(fuzzing=False))
+    await fresh.load_topics()
+    return fresh
+
+
+async def test_replies_of_a_process_that_died_are_sent_by_the_next(core, clock):
+    replies = await handle_from_inbox(core, "u1", Command(ADA, ADA_DM, "quiz", "gil"))
+    assert isinstance(replies[0], ChoicePrompt)
+
+    unsent = await (await restarted(core, clock)).unsent("telegram")
+    assert unsent == [("u1", "42", replies)]
+
+
+async def test_replies_the_adapter_sent_are_not_sent_again(core, clock):
+    await handle_from_inbox(core, "u1", Command(ADA, ADA_DM, "quiz", "gil"))
+    core.looked_at("u1")
+    await core.close()  # what rides along is written
+    assert await (await restarted(core, clock)).unsent("telegram") == []
+
+
+async def test_replies_sent_after_a_restart_are_cleared(core, clock):
+    await handle_from_inbox(core, "u1", Command(ADA, ADA_DM, "quiz", "gil"))
+    second = await restarted(core, clock)
+    for key, _chat, _replies in await second.unsent("telegram"):
+        second.replies_sent(key)
+    await second.close()
+    assert await (await restarted(core, clock)).unsent("telegram") == []
+
+
+async def test_stale_replies_are_dropped_with_a_log_line(core, clock, caplog):
+    await handle_from_inbox(core, "u1", Command(ADA, ADA_DM, "quiz", "gil"))
+    clock.advance(minutes=4)
+    with caplog.at_level(logging.WARNING):
+        assert await (await restarted(core, clock)).unsent("telegram") == []
+    assert "dropped the unsent replies to 1 updates handled more than 3 minutes ago" in caplog.text
+
+
+async def test_a_private_reply_in_a_group_is_not_kept(core, clock):
+    replies = await handle_from_inbox(core, "u1", Command(ADA, GROUP, "stats", ""))
+    assert isinstance(replies[0], Message) and replies[0].private
+    assert await (await restarted(core, clock)).unsent("telegram") == []
