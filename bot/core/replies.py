@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.progress_data import ProgressData
+
 __all__ = [
     "APOLOGY",
     "AnswerTally",
@@ -32,12 +34,16 @@ class Message:
 
     `replace`: show it in place of the message whose button was pressed, where the platform can.
     `private`: in a group, only the person who acted should see it (Slack: ephemeral).
+    `picture`: the data of a progress picture to send with the text, which becomes its
+    caption where the platform has captions. Adapters draw it off the event loop
+    (`bot.charts.progress_png`); the terminal shows a sparkline instead.
     """
 
     markdown: str
     buttons: tuple[Button, ...] = ()
     replace: bool = False
     private: bool = False
+    picture: ProgressData | None = None
 
 
 @dataclass(frozen=True)
