@@ -172,12 +172,16 @@ def _draw_calendar(axes: Axes, data: ProgressData) -> None:
                     color="#0d1117" if count / highest > 0.5 else TEXT,
                 )
     axes.set_yticks(range(7), _WEEKDAYS)
-    start = data.days()[0] - timedelta(days=data.days()[0].weekday())
-    months = []
+    # A month is named above the first week column that starts in it (the first column: the
+    # month of its first day shown).
+    first = data.first_day
+    start = first - timedelta(days=first.weekday())
+    months: list[tuple[int, str]] = []
     for column in range(columns):
-        monday = start + timedelta(weeks=column)
-        if column == 0 or monday.day <= 7:
-            months.append((column, monday.strftime("%b")))
+        shown = max(start + timedelta(weeks=column), first)
+        name = shown.strftime("%b")
+        if not months or months[-1][1] != name:
+            months.append((column, name))
     axes.set_xticks([c for c, _ in months], [m for _, m in months])
     axes.set_xticks(np.arange(-0.5, columns, 1), minor=True)
     axes.set_yticks(np.arange(-0.5, 7, 1), minor=True)
