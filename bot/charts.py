@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,9 @@ WEAK, MIDDLING, STRONG = "#f47067", "#e0a33a", "#3fb950"
 DUE = "#6cb6ff"
 _WEEKDAYS = ("Mon", "", "Wed", "", "Fri", "", "Sun")
 _TITLE_WIDTH = 24
+# matplotlib keeps caches shared between figures (fonts, text layout) that it does not promise
+# to guard: one picture at a time, each well under a second.
+_DRAWING = threading.Lock()
 _LEFT = 0.06  # where titles start, as a fraction of the width
 
 
@@ -61,16 +65,17 @@ def draw_progress(data: ProgressData) -> bytes:
     """The picture as PNG bytes, with its summary as the PNG's Description."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    figure = progress_figure(data)
-    FigureCanvasAgg(figure)
     buffer = io.BytesIO()
-    figure.savefig(
-        buffer,
-        format="png",
-        dpi=DPI,
-        facecolor=BACKGROUND,
-        metadata={"Title": "Your revision progress", "Description": data.summary()},
-    )
+    with _DRAWING:
+        figure = progress_figure(data)
+        FigureCanvasAgg(figure)
+        figure.savefig(
+            buffer,
+            format="png",
+            dpi=DPI,
+            facecolor=BACKGROUND,
+            metadata={"Title": "Your revision progress", "Description": data.summary()},
+        )
     return buffer.getvalue()
 
 
