@@ -91,14 +91,14 @@ def progress_figure(data: ProgressData) -> Figure:
         _draw_welcome(figure)
         return figure
     answered = sum(data.answers)
-    figure.text(_LEFT, 0.965, "Your progress", color=TEXT, fontsize=15, weight="bold", va="top")
+    figure.text(_LEFT, 0.965, "Your progress", color=TEXT, fontsize=16, weight="bold", va="top")
     figure.text(
         _LEFT,
         0.925,
         f"{counted(answered, 'answer')} in the last {HISTORY_WEEKS} weeks · "
         f"{counted(sum(data.due), 'review')} due in the next {DAYS_AHEAD} days",
         color=MUTED,
-        fontsize=8,
+        fontsize=9,
         va="top",
     )
     calendar = figure.add_axes((0.11, 0.635, 0.84, 0.22))
@@ -118,13 +118,13 @@ def _style(axes: Axes, title: str, gid: str) -> None:
     axes.set_title(
         title,
         color=TEXT,
-        fontsize=10,
+        fontsize=11,
         loc="left",
         x=(_LEFT - box.x0) / box.width,
         pad=8,
         weight="bold",
     )
-    axes.tick_params(colors=MUTED, labelsize=7, length=0)
+    axes.tick_params(colors=MUTED, labelsize=8, length=0)
     for spine in axes.spines.values():
         spine.set_visible(False)
 
@@ -173,7 +173,7 @@ def _draw_calendar(axes: Axes, data: ProgressData) -> None:
                     str(int(count)),
                     ha="center",
                     va="center",
-                    fontsize=6,
+                    fontsize=7,
                     color="#0d1117" if count / highest > 0.5 else TEXT,
                 )
     axes.set_yticks(range(7), _WEEKDAYS)
@@ -204,16 +204,16 @@ def _draw_topics(axes: Axes, data: ProgressData) -> None:
     values = [topic.retrievability * 100 for topic in shown]
     positions = list(range(len(shown)))[::-1]  # weakest at the top
     axes.barh(positions, values, color=[_hold_colour(v / 100) for v in values], height=0.7)
-    axes.set_yticks(positions, [_short(topic.title) for topic in shown], fontsize=7, color=TEXT)
+    axes.set_yticks(positions, [_short(topic.title) for topic in shown], fontsize=8, color=TEXT)
     axes.set_xlim(0, 118)  # room for the label after a full bar
     axes.set_xticks([0, 50, 100], ["0%", "50%", "100%"])
     for position, value in zip(positions, values, strict=True):
-        axes.text(value + 2, position, f"{value:.0f}%", va="center", fontsize=7, color=TEXT)
+        axes.text(value + 2, position, f"{value:.0f}%", va="center", fontsize=8, color=TEXT)
     if len(shown) < len(data.topics):
         axes.set_xlabel(
             f"weakest and strongest {len(shown)} of {len(data.topics)} topics",
             color=MUTED,
-            fontsize=6,
+            fontsize=7,
         )
 
 
@@ -230,7 +230,7 @@ def _draw_due(axes: Axes, data: ProgressData) -> None:
     axes.set_ylim(0, max(max(data.due) * 1.3, 1))
     for position, count in zip(positions, data.due, strict=True):
         if count:
-            axes.text(position, count, str(count), ha="center", va="bottom", fontsize=6, color=TEXT)
+            axes.text(position, count, str(count), ha="center", va="bottom", fontsize=7, color=TEXT)
 
 
 def _draw_welcome(figure: Figure) -> None:

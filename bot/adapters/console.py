@@ -157,7 +157,7 @@ def _progress_line(data: ProgressData) -> str:
     weeks = data.weekly_totals()
     return (
         f"Last {HISTORY_WEEKS} weeks: {sparkline(weeks)}  "
-        f"({counted(sum(weeks), 'answer')}, this week {weeks[-1]})"
+        f"({counted(sum(weeks), 'answer')}, {weeks[-1]} in the last 7 days)"
     )
 
 

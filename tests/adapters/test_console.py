@@ -53,7 +53,7 @@ def test_unopenable_database_gets_one_clear_line(tmp_path):
 def test_stats_shows_a_sparkline_of_the_last_12_weeks(tmp_path):
     result = run_cli("chat", stdin="/quiz\n3\n/stats\n", tmp_path=tmp_path)
     assert "Answered: 1" in result.stdout
-    assert "Last 12 weeks: ▁▁▁▁▁▁▁▁▁▁▁█  (1 answer, this week 1)" in result.stdout
+    assert "Last 12 weeks: ▁▁▁▁▁▁▁▁▁▁▁█  (1 answer, 1 in the last 7 days)" in result.stdout
     assert "For the picture, run: revision-bot chat --picture progress.png" in result.stdout
 
 
