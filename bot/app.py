@@ -98,7 +98,7 @@ def _fail(error: Exception) -> int:
     return 1
 
 
-async def chat(settings: Settings) -> int:
+async def chat(settings: Settings, picture_path: Path | None = None) -> int:
     from bot.adapters.console import ConsoleAdapter
 
     try:
@@ -107,7 +107,7 @@ async def chat(settings: Settings) -> int:
         return _fail(error)
     try:
         core = await build_core(settings, db)
-        await ConsoleAdapter(core).run()
+        await ConsoleAdapter(core, picture_path=picture_path).run()
     except StartupError as error:
         return _fail(error)
     finally:

@@ -20,7 +20,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Drill Python and Django interview topics with spaced repetition.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("chat", help="chat with the bot in this terminal (SQLite, no tokens)")
+    chat = commands.add_parser(
+        "chat", help="chat with the bot in this terminal (SQLite, no tokens)"
+    )
+    chat.add_argument(
+        "--picture",
+        type=Path,
+        metavar="PATH",
+        help="write the /stats picture (PNG) to PATH each time /stats answers",
+    )
     commands.add_parser("run", help="run the Telegram and/or Slack bot, as configured")
 
     content = commands.add_parser("content", help="check or sync the question bank")
@@ -96,7 +104,7 @@ async def _dispatch(
     from bot import app
 
     if args.command == "chat":
-        return await app.chat(settings)
+        return await app.chat(settings, picture_path=args.picture)
     if args.command == "run":
         return await app.run(settings)
     if args.command == "content" and args.content_command == "sync":

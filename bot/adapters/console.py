@@ -6,15 +6,18 @@ import asyncio
 import getpass
 import string
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
 from rich.markdown import Markdown
 
+from bot.charts import progress_png
 from bot.core import actions
 from bot.core.commands import parse_command
 from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, Text
 from bot.core.handler import Core
+from bot.core.progress_data import HISTORY_WEEKS, ProgressData, counted
 from bot.core.replies import (
     AnswerTally,
     Button,
@@ -25,10 +28,11 @@ from bot.core.replies import (
     Reply,
 )
 
-__all__ = ["ConsoleAdapter", "render_plain"]
+__all__ = ["ConsoleAdapter", "render_plain", "sparkline"]
 
 _QUIT = {"quit", "exit", "/quit", "/exit"}
 _LETTERS = string.ascii_lowercase
+_BARS = "▁▂▃▄▅▆▇█"
 
 
 class ConsoleAdapter:
@@ -38,8 +42,10 @@ class ConsoleAdapter:
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         interactive: bool | None = None,
+        picture_path: Path | None = None,
     ) -> None:
         self.core = core
+        self.picture_path = picture_path  # where /stats writes its picture, if anywhere
         self.stdin = stdin or sys.stdin
         out = stdout or sys.stdout
         self.interactive = self.stdin.isatty() if interactive is None else interactive
@@ -76,7 +82,26 @@ class ConsoleAdapter:
         return line if line else None
 
     async def handle_line(self, line: str) -> None:
-        self.show(await self.core.handle(self.to_event(line)))
+        replies = await self.core.handle(self.to_event(line))
+        pictures = [picture for picture in map(_picture_of, replies) if picture is not None]
+        notes = [await self._save_picture(picture) for picture in pictures]
+        self.show(replies)
+        for note in notes:
+            self.console.print(note, markup=False)
+            self.console.print()
+
+    async def _save_picture(self, data: ProgressData) -> str:
+        """Writes the picture where --picture asked; says where it went, or how to get it."""
+        if self.picture_path is None:
+            return "For the picture, run: revision-bot chat --picture progress.png"
+        png = await progress_png(data)
+        if png is None:
+            return "Sorry, the picture could not be drawn this time."
+        try:
+            await asyncio.to_thread(self.picture_path.write_bytes, png)
+        except OSError as error:
+            return f"Could not write the picture to {self.picture_path}: {error.strerror}"
+        return f"Picture saved to {self.picture_path}"
 
     def to_event(self, line: str) -> Event:
         parsed = parse_command(line)
@@ -113,6 +138,29 @@ class ConsoleAdapter:
                 self.console.print()
 
 
+def _picture_of(reply: Reply) -> ProgressData | None:
+    return reply.picture if isinstance(reply, Message) else None
+
+
+def sparkline(values: list[int]) -> str:
+    """▁ for nothing, then ▂ to █ by size: one character a value."""
+    highest = max(values, default=0)
+    if highest == 0:
+        return _BARS[0] * len(values)
+    steps = len(_BARS) - 2
+    return "".join(
+        _BARS[0] if value == 0 else _BARS[1 + round(value / highest * steps)] for value in values
+    )
+
+
+def _progress_line(data: ProgressData) -> str:
+    weeks = data.weekly_totals()
+    return (
+        f"Last {HISTORY_WEEKS} weeks: {sparkline(weeks)}  "
+        f"({counted(sum(weeks), 'answer')}, {weeks[-1]} in the last 7 days)"
+    )
+
+
 def _buttons_of(reply: Reply) -> tuple[Button, ...]:
     if isinstance(reply, Message | CardPrompt | Explanation):
         return reply.buttons
@@ -139,6 +187,8 @@ def render_plain(reply: Reply, lettered: list[Button] | None = None) -> str:
         parts.append(reply.markdown)
     elif isinstance(reply, Message):
         parts.append(reply.markdown)
+        if reply.picture is not None and not reply.picture.is_empty:
+            parts.append(_progress_line(reply.picture))
     if lettered:
         parts.append("  ".join(f"[{_key(i)}] {b.label}" for i, b in enumerate(lettered)))
     return "\n\n".join(parts)

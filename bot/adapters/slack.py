@@ -32,7 +32,8 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import DeliveryFailed, retry_until_reachable, send_unsent
-from bot.adapters.slack_blocks import home_view, render, tally_blocks
+from bot.adapters.slack_blocks import home_view, render, sections, tally_blocks
+from bot.charts import progress_png
 from bot.config import Settings
 from bot.core import actions
 from bot.core.commands import spec
@@ -48,6 +49,11 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
+PICTURE_NAME = "progress.png"
+PICTURES_NEED_SCOPE = (
+    "Progress pictures need the `files:write` scope: add it under OAuth & Permissions "
+    "(it is in slack-manifest.yml) and reinstall the app."
+)
 NOT_IN_CHANNEL = (
     "I can't post in this channel yet. Invite me first (`/invite @revision-bot`), "
     "or talk to me in a direct message."
@@ -425,6 +431,39 @@ class SlackAdapter:
                     )
                 else:
                     await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            if isinstance(reply, Message) and reply.picture is not None:
+                await self._send_picture(channel, reply, user_id=user_id)
+
+    async def _send_picture(self, channel: str, reply: Message, *, user_id: str) -> None:
+        """The reply's picture, uploaded after its numbers. A private reply in a channel has
+        its picture in the person's direct message instead (an upload cannot be ephemeral).
+        Without the files:write scope, one line says how to enable pictures."""
+        assert reply.picture is not None
+        private = reply.private and not channel.startswith("D") and bool(user_id)
+        png = await progress_png(reply.picture)
+        if png is None:
+            return
+        try:
+            await self.client.files_upload_v2(
+                channel=await self._dm_channel(user_id) if private else channel,
+                file=png,
+                filename=PICTURE_NAME,
+                title="Your progress",
+                alt_txt=reply.picture.summary(),
+            )
+        except SlackApiError as error:
+            if _error_code(error) != "missing_scope":
+                raise
+            log.warning("cannot upload the progress picture: the app lacks files:write")
+            note = PICTURES_NEED_SCOPE
+            if private:
+                await self.client.chat_postEphemeral(
+                    channel=channel, user=user_id, text=note, blocks=sections(note)
+                )
+            else:
+                await self.client.chat_postMessage(
+                    channel=channel, text=note, blocks=sections(note)
+                )
 
 
 def _parse(body: str) -> dict[str, Any]:

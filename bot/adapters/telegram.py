@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from telegram import BotCommand, Poll, Update
 from telegram import Message as TelegramMessage
-from telegram.constants import ParseMode
+from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import (
     Application,
@@ -38,11 +38,12 @@ from bot.adapters.base import (
 )
 from bot.adapters.telegram_render import bold, keyboard, plain, render
 from bot.adapters.telegram_transport import RetryingRateLimiter, build_application
+from bot.charts import progress_png
 from bot.config import Settings
 from bot.core.commands import COMMANDS, parse_command
 from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, PollAnswer, Text
 from bot.core.handler import Core
-from bot.core.replies import APOLOGY, AnswerTally, ChoicePrompt, Message, Reply
+from bot.core.replies import APOLOGY, AnswerTally, Button, ChoicePrompt, Message, Reply
 from bot.errors import StartupError
 from bot.metrics import Metrics
 
@@ -54,6 +55,8 @@ PLATFORM = "telegram"
 # Named explicitly: Telegram remembers the last allowed_updates, and a value left over from an
 # earlier run would silently drop poll answers or button presses.
 ALLOWED_UPDATES = ["message", "callback_query", "poll_answer"]
+CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
+PICTURE_NAME = "progress.png"
 
 
 class TelegramAdapter:
@@ -336,16 +339,42 @@ class TelegramAdapter:
                     await self.core.link_ask(reply.ask_id, sent.poll.id)
                 continue
             chunks, buttons = render(reply)
-            for index, chunk in enumerate(chunks):
-                last = index == len(chunks) - 1
-                await bot.send_message(
-                    chat_id,
-                    chunk,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(buttons) if last and buttons else None,
-                    link_preview_options=None,
-                    **paid_args,
-                )
+            if isinstance(reply, Message) and reply.picture is not None:
+                png = await progress_png(reply.picture)
+                if png is not None and len(chunks) == 1 and len(chunks[0]) <= CAPTION_LIMIT:
+                    await bot.send_photo(
+                        chat_id,
+                        png,
+                        caption=chunks[0],
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=keyboard(buttons) if buttons else None,
+                        filename=PICTURE_NAME,
+                        **paid_args,
+                    )
+                    continue
+                await self._send_text(chat_id, chunks, buttons, paid_args)
+                if png is not None:  # the text was too long for a caption: the picture after it
+                    await bot.send_photo(chat_id, png, filename=PICTURE_NAME, **paid_args)
+                continue
+            await self._send_text(chat_id, chunks, buttons, paid_args)
+
+    async def _send_text(
+        self,
+        chat_id: int,
+        chunks: Sequence[str],
+        buttons: Sequence[Button],
+        paid_args: dict[str, bool],
+    ) -> None:
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            await self.application.bot.send_message(
+                chat_id,
+                chunk,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(buttons) if last and buttons else None,
+                link_preview_options=None,
+                **paid_args,
+            )
 
     async def _edit(self, source: TelegramMessage, reply: Message) -> None:
         chunks, buttons = render(reply)

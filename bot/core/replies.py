@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.progress_data import ProgressData
+
 __all__ = [
     "APOLOGY",
     "AnswerTally",
@@ -37,12 +39,16 @@ class Message:
 
     `replace`: show it in place of the message whose button was pressed, where the platform can.
     `private`: in a group, only the person who acted should see it (Slack: ephemeral).
+    `picture`: the data of a progress picture to send with the text, which becomes its
+    caption where the platform has captions. Adapters draw it off the event loop
+    (`bot.charts.progress_png`); the terminal shows a sparkline instead.
     """
 
     markdown: str
     buttons: tuple[Button, ...] = ()
     replace: bool = False
     private: bool = False
+    picture: ProgressData | None = None
 
 
 @dataclass(frozen=True)
@@ -97,11 +103,18 @@ def encode_replies(replies: list[Reply]) -> str | None:
     """Replies as JSON, for the outbox; None when none of them is worth sending later (a poll's
     answer tally is stale by then)."""
     stored = [
-        {"kind": type(reply).__name__, **dataclasses.asdict(reply)}
+        {"kind": type(reply).__name__, **dataclasses.asdict(_without_picture(reply))}
         for reply in replies
         if type(reply).__name__ in _STORABLE
     ]
     return json.dumps(stored, ensure_ascii=False) if stored else None
+
+
+def _without_picture(reply: Reply) -> Reply:
+    """A progress picture is drawn for the moment: a reply sent late goes without it."""
+    if isinstance(reply, Message) and reply.picture is not None:
+        return dataclasses.replace(reply, picture=None)
+    return reply
 
 
 def decode_replies(text: str) -> list[Reply]:

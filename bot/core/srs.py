@@ -8,8 +8,15 @@ from enum import IntEnum
 from fsrs import Card, Rating, Scheduler, State
 
 from bot.store.models import Schedule
+from bot.store.progress import StoredCard
 
-__all__ = ["Recall", "apply_review", "make_scheduler", "rating_for_choice"]
+__all__ = [
+    "Recall",
+    "apply_review",
+    "make_scheduler",
+    "rating_for_choice",
+    "retrievability",
+]
 
 
 class Recall(IntEnum):
@@ -49,6 +56,20 @@ def apply_review(
     schedule.due = card.due
     schedule.last_review = card.last_review
     return schedule
+
+
+def retrievability(scheduler: Scheduler, stored: StoredCard, now: datetime) -> float:
+    """FSRS's chance that the person recalls the card's answer at `now` (0 before any review)."""
+    card = Card(
+        card_id=0,
+        state=State(stored.state),
+        step=stored.step,
+        stability=stored.stability,
+        difficulty=stored.difficulty,
+        due=stored.due,
+        last_review=stored.last_review,
+    )
+    return float(scheduler.get_card_retrievability(card, current_datetime=now))
 
 
 def _to_card(schedule: Schedule | None, now: datetime) -> Card:

@@ -6,11 +6,22 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.core import actions
+from bot.core.progress_data import HISTORY_DAYS, CardHold, ProgressData, build_progress_data
 from bot.core.replies import Button, Message, Reply
+from bot.core.srs import retrievability
 from bot.core.turn import Turn
+from bot.store import progress as stored_progress
 from bot.store import queries
 
-__all__ = ["Progress", "Streak", "leaderboard", "progress", "stats", "streak_from_dates"]
+__all__ = [
+    "Progress",
+    "Streak",
+    "leaderboard",
+    "progress",
+    "progress_data",
+    "stats",
+    "streak_from_dates",
+]
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,18 @@ def progress(turn: Turn) -> Progress:
     )
 
 
+def progress_data(turn: Turn) -> ProgressData:
+    """The data of the person's progress picture (read here, drawn later off the loop)."""
+    today = turn.today()
+    since = today - timedelta(days=HISTORY_DAYS - 1)
+    answers = stored_progress.answers_per_day(turn.session, turn.person.id, since)
+    cards = [
+        CardHold(card.topic_title, retrievability(turn.scheduler, card, turn.now), card.due)
+        for card in stored_progress.cards(turn.session, turn.person.id)
+    ]
+    return build_progress_data(today, turn.person.timezone, answers, cards)
+
+
 def describe(progress: Progress) -> str:
     if progress.answered == 0:
         return "You have not answered anything yet. Type /quiz to start."
@@ -103,7 +126,8 @@ def _days(count: int) -> str:
 def stats(turn: Turn, _args: str = "") -> list[Reply]:
     result = progress(turn)
     buttons = (Button("Start a quiz", actions.quiz()),)
-    return [Message(describe(result), buttons=buttons, private=turn.in_group)]
+    picture = progress_data(turn)
+    return [Message(describe(result), buttons=buttons, private=turn.in_group, picture=picture)]
 
 
 def leaderboard(turn: Turn, _args: str = "") -> list[Reply]:

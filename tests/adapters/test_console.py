@@ -1,3 +1,5 @@
+from PIL import Image
+
 from tests.cli_runner import run_cli
 
 
@@ -45,4 +47,29 @@ def test_unopenable_database_gets_one_clear_line(tmp_path):
     result = run_cli("chat", stdin="/help\n", tmp_path=tmp_path, env=env)
     assert result.returncode == 1
     assert result.stderr.startswith("revision-bot: DATABASE_URL: cannot")
+    assert "Traceback" not in result.stderr
+
+
+def test_stats_shows_a_sparkline_of_the_last_12_weeks(tmp_path):
+    result = run_cli("chat", stdin="/quiz\n3\n/stats\n", tmp_path=tmp_path)
+    assert "Answered: 1" in result.stdout
+    assert "Last 12 weeks: ▁▁▁▁▁▁▁▁▁▁▁█  (1 answer, 1 in the last 7 days)" in result.stdout
+    assert "For the picture, run: revision-bot chat --picture progress.png" in result.stdout
+
+
+def test_picture_option_writes_the_stats_png(tmp_path):
+    target = tmp_path / "mine.png"
+    result = run_cli("chat", "--picture", str(target), stdin="/stats\n", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"Picture saved to {target}" in result.stdout
+    with Image.open(target) as picture:
+        assert (picture.format, picture.size) == ("PNG", (1200, 1500))
+        assert "nothing yet" in picture.info["Description"]
+
+
+def test_picture_to_an_unwritable_place_is_a_friendly_line(tmp_path):
+    target = tmp_path / "missing" / "dir" / "mine.png"
+    result = run_cli("chat", "--picture", str(target), stdin="/stats\n", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"Could not write the picture to {target}" in result.stdout
     assert "Traceback" not in result.stderr

@@ -84,7 +84,9 @@ async def test_progress_answered_on_telegram_and_slack_is_one(bot, telegram, sla
     await slack.wait_for("chat.update")  # the verdict
 
     on_slack = await slack_says(sender, slack, ADA_ON_SLACK, "/stats")
-    on_telegram = await telegram_says(telegram, "/stats")
+    telegram.send_text(ADA_ON_TELEGRAM, "/stats")
+    (photo,) = await telegram.wait_for("sendPhoto")
+    on_telegram = photo.params["caption"]
     for shown in (on_slack, on_telegram):
         assert "Answered: 2" in shown and "of 2 choice questions" in shown
         assert "Streak: 1 day" in shown

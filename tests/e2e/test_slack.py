@@ -4,6 +4,7 @@ local fake Slack Web API."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import time
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from bot.adapters.slack import SlackAdapter, build_client
 from bot.core import actions
@@ -234,6 +236,48 @@ async def test_app_home_shows_progress_and_refreshes_after_an_answer(sender, sla
     published = await slack.wait_for("views.publish", 2)
     home = texts(published[-1].params["view"]["blocks"])
     assert "Answered: 1" in home and "(100%)" in home
+
+
+async def test_stats_sends_picture_on_slack(sender, slack):
+    await answer_gil_question(sender, slack, ADA, ADA_DM, right=True)
+    await sender.command(ADA, ADA_DM, "/stats")
+    (announced,) = await slack.wait_for("files.getUploadURLExternal")
+    assert announced.params["filename"] == "progress.png"
+    assert announced.params["alt_txt"].startswith("Last 12 weeks: 1 answer on 1 day.")
+    (completed,) = await slack.wait_for("files.completeUploadExternal")
+    assert completed.params["channel_id"] == ADA_DM
+    (upload,) = slack.uploads
+    assert upload.channel == ADA_DM and upload.title == "Your progress"
+    with Image.open(io.BytesIO(upload.data)) as picture:
+        assert (picture.format, picture.size) == ("PNG", (1200, 1500))
+        assert picture.info["Description"] == announced.params["alt_txt"]
+    numbers = slack.sent("chat.postMessage")[-1]
+    assert "Answered: 1" in texts(numbers.params["blocks"])
+    assert slack.sent("files.upload") == []
+
+
+async def test_stats_without_files_write_sends_the_numbers_and_how_to_enable_pictures(
+    sender, slack
+):
+    slack.scopes = slack.scopes - {"files:write"}
+    await sender.command(ADA, ADA_DM, "/stats")
+    numbers, note = await slack.wait_for("chat.postMessage", 2)
+    assert "not answered anything yet" in texts(numbers.params["blocks"])
+    assert "`files:write`" in texts(note.params["blocks"])
+    assert [c.method for c in slack.calls if c.method.startswith("files.")] == [
+        "files.getUploadURLExternal:missing_scope"
+    ]
+    assert slack.uploads == []
+
+
+async def test_stats_in_a_channel_keeps_the_picture_private(sender, slack):
+    await sender.command(ADA, CHANNEL, "/stats")
+    (numbers,) = await slack.wait_for("chat.postEphemeral")
+    assert numbers.params["channel"] == CHANNEL and numbers.params["user"] == ADA.id
+    await slack.wait_for("files.completeUploadExternal")
+    (upload,) = slack.uploads
+    assert upload.channel == "D" + ADA.id  # the person's direct message with the bot
+    assert slack.sent("chat.postMessage") == []
 
 
 async def test_quiz_button_on_app_home_asks_in_a_direct_message(sender, slack):

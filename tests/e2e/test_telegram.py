@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import AsyncIterator
 
@@ -10,6 +11,7 @@ import aiohttp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from bot.adapters.telegram import ALLOWED_UPDATES, TelegramAdapter
 from bot.adapters.telegram_transport import build_application
@@ -162,6 +164,61 @@ async def reviews_recorded(db, count: int) -> None:
                 if session.scalar(select(func.count()).select_from(Review)) >= count:
                     return
             await asyncio.sleep(0.02)
+
+
+async def test_stats_sends_picture_on_telegram(bot, telegram, db):
+    telegram.send_text(ADA, "/quiz gil")
+    (poll,) = await telegram.wait_for("sendPoll")
+    telegram.answer_poll(await poll_id(telegram), ADA, poll.params["correct_option_ids"][0])
+    await reviews_recorded(db, 1)
+    telegram.send_text(ADA, "/stats")
+    (photo,) = await telegram.wait_for("sendPhoto")
+    assert int(photo.params["chat_id"]) == ADA["id"]
+    assert photo.params["parse_mode"] == "HTML"
+    assert "<b>Your progress</b>" in photo.params["caption"]
+    assert "Answered: 1" in photo.params["caption"]
+    labels = [b["text"] for row in photo.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["Start a quiz"]
+    upload = photo.params["photo"]
+    assert upload.filename == "progress.png"
+    with Image.open(io.BytesIO(upload.data)) as picture:
+        assert (picture.format, picture.size) == ("PNG", (1200, 1500))
+        assert picture.info["Description"].startswith("Last 12 weeks: 1 answer on 1 day.")
+    # The numbers are the caption: no separate text message for /stats.
+    assert len(telegram.sent("sendMessage")) == 1  # the verdict of the answer
+
+
+async def test_stats_too_long_for_a_caption_sends_text_then_picture(bot, telegram, db):
+    from datetime import UTC, date, datetime
+
+    from bot.store.models import Person, Question, Review, Topic
+
+    telegram.send_text(ADA, "/stats")  # meets Ada
+    await telegram.wait_for("sendPhoto")
+    with db.write_session() as session:
+        ada = session.query(Person).filter_by(platform_id=str(ADA["id"])).one()
+        for topic in session.query(Topic):
+            # Each & is five characters of HTML: two such weak topics overflow a caption.
+            topic.title = (topic.title + " " + "& " * 90)[:200]
+        choices = session.query(Question).filter_by(kind="choice").all()
+        for question in choices * 2:  # a topic is weak from two answers on
+            moment = datetime(2026, 3, 1, 9, tzinfo=UTC)
+            session.add(
+                Review(
+                    person_id=ada.id,
+                    question_id=question.id,
+                    rating=1,
+                    correct=False,
+                    reviewed_at=moment,
+                    local_date=date(2026, 3, 1),
+                )
+            )
+    telegram.send_text(ADA, "/stats")
+    photos = await telegram.wait_for("sendPhoto", 2)
+    (text,) = telegram.sent("sendMessage")
+    assert len(text["text"]) > 1024 and text["text"].startswith("<b>Your progress</b>")
+    assert "caption" not in photos[-1].params
+    assert [c.method for c in telegram.calls][-2:] == ["sendMessage", "sendPhoto"]
 
 
 async def test_group_quiz_grades_every_member_and_ranks_them(bot, telegram, db):

@@ -29,6 +29,25 @@ BOT_USER = "U0BOT"
 _MAX_BLOCKS = {"message": 50, "view": 100}
 # Accepted by every method today but newer than the 2020 spec snapshot (org-wide apps).
 _NEWER_THAN_SPEC = {"team_id"}
+# Methods newer than the 2020 snapshot, with their documented parameters (required, optional)
+# and the scope they need: the two halves of an upload since files.upload was retired.
+_NEWER_METHODS: dict[str, tuple[set[str], set[str], str]] = {
+    "files.getUploadURLExternal": (
+        {"filename", "length"},
+        {"alt_txt", "snippet_type"},
+        "files:write",
+    ),
+    "files.completeUploadExternal": (
+        {"files"},
+        {"channel_id", "channels", "initial_comment", "thread_ts", "blocks"},
+        "files:write",
+    ),
+}
+_RETIRED = {"files.upload"}  # answered with method_deprecated since November 2025
+_MAX_ALT_TEXT = 1000
+ALL_SCOPES = frozenset(
+    {"commands", "chat:write", "im:write", "im:history", "users:read", "files:write"}
+)
 
 
 @dataclass
@@ -49,6 +68,20 @@ class Posted:
 
 
 @dataclass
+class Upload:
+    """A file as the bot uploaded it: announced, sent to its upload URL, then shared."""
+
+    file_id: str
+    filename: str
+    length: int
+    alt_txt: str | None
+    data: bytes | None = None
+    title: str | None = None
+    channel: str | None = None
+    initial_comment: str | None = None
+
+
+@dataclass
 class FakeSlackApi:
     """Start with `await fake.start()`; the bot's SLACK_API_URL is `fake.base_url`."""
 
@@ -58,6 +91,8 @@ class FakeSlackApi:
     not_in: set[str] = field(default_factory=set)  # channels the bot is not a member of
     rate_limited: dict[str, int] = field(default_factory=dict)  # method -> 429s still to give
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
+    scopes: frozenset[str] = ALL_SCOPES  # what the bot token was granted
+    uploads: list[Upload] = field(default_factory=list)  # files shared by completeUploadExternal
 
     def __post_init__(self) -> None:
         self.spec = load_spec("slack-web-api.json")
@@ -67,6 +102,8 @@ class FakeSlackApi:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.sockets: list[web.WebSocketResponse] = []
+        self._files: dict[str, Upload] = {}  # announced by getUploadURLExternal, by file id
+        self._file_ids = itertools.count(1)
         self.socket_acks: list[dict[str, Any]] = []
         self._envelopes = itertools.count(1)
 
@@ -74,6 +111,7 @@ class FakeSlackApi:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/respond/{key}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner, self.port = await serve_locally(app)
 
@@ -122,11 +160,28 @@ class FakeSlackApi:
                 return web.json_response({"ok": False, "error": "not_allowed_token_type"})
             self.calls.append(Call(method, params))
             return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
-        if self.spec["paths"].get(f"/{method}") is not None and token != BOT_TOKEN:
+        known = self.spec["paths"].get(f"/{method}") is not None or method in _NEWER_METHODS
+        if known and token != BOT_TOKEN:
             # What Slack answers a token it does not know (or one that was revoked).
             self.calls.append(Call(f"{method}:invalid_auth", params))
             self._notify()
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method in _RETIRED:
+            self.refusals.append(f"{method}: retired; use files.getUploadURLExternal")
+            self._notify()
+            return web.json_response({"ok": False, "error": "method_deprecated"})
+        needed = _NEWER_METHODS[method][2] if method in _NEWER_METHODS else None
+        if needed is not None and needed not in self.scopes:
+            self.calls.append(Call(f"{method}:missing_scope", params))
+            self._notify()
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error": "missing_scope",
+                    "needed": needed,
+                    "provided": ",".join(sorted(self.scopes)),
+                }
+            )
         problem = self._check(method, params, token)
         if problem:
             self.refusals.append(f"{method}: {problem}")
@@ -144,6 +199,8 @@ class FakeSlackApi:
         return web.json_response(self._answer(method, params))
 
     def _check(self, method: str, params: dict[str, Any], token: str) -> str | None:
+        if method in _NEWER_METHODS:
+            return self._check_newer(method, params)
         operation = self.spec["paths"].get(f"/{method}")
         if operation is None:
             return "no such method"
@@ -162,6 +219,41 @@ class FakeSlackApi:
             view = params["view"]
             view = json.loads(view) if isinstance(view, str) else view
             return _check_blocks(view.get("blocks", []), "view")
+        return None
+
+    def _check_newer(self, method: str, params: dict[str, Any]) -> str | None:
+        """The documented parameters of a method newer than the spec snapshot."""
+        required, optional, _scope = _NEWER_METHODS[method]
+        missing = required - set(params)
+        if missing:
+            return f"missing required parameter {sorted(missing)[0]}"
+        unknown = set(params) - required - optional - _NEWER_THAN_SPEC
+        if unknown:
+            return f"unknown parameters {sorted(unknown)}"
+        if method == "files.getUploadURLExternal":
+            if not str(params["filename"]).strip():
+                return "filename is empty"
+            if not str(params["length"]).isdigit() or int(params["length"]) <= 0:
+                return f"length must be a positive integer, got {params['length']!r}"
+            if len(str(params.get("alt_txt", ""))) > _MAX_ALT_TEXT:
+                return f"alt_txt is longer than {_MAX_ALT_TEXT} characters"
+            return None
+        try:
+            files = json.loads(params["files"])
+        except ValueError:
+            return "files is not JSON"
+        if not isinstance(files, list) or not files:
+            return "files must be a non-empty JSON array"
+        for item in files:
+            if not isinstance(item, dict) or set(item) - {"id", "title"} or "id" not in item:
+                return f"files: each item is {{id, title}}, got {item!r}"
+            upload = self._files.get(str(item["id"]))
+            if upload is None:
+                return f"files: {item['id']} was never announced with getUploadURLExternal"
+            if upload.data is None:
+                return f"files: {item['id']} was never uploaded to its upload_url"
+        if "channel_id" in params and "channels" in params:
+            return "give channel_id or channels, not both"
         return None
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -187,6 +279,23 @@ class FakeSlackApi:
             return {"ok": True, "user": {"id": user, "tz": self.timezones.get(user)}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", ""))}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._file_ids):07d}"
+            self._files[file_id] = Upload(
+                file_id, str(params["filename"]), int(params["length"]), params.get("alt_txt")
+            )
+            upload_url = f"http://127.0.0.1:{self.port}/upload/{file_id}"
+            return {"ok": True, "upload_url": upload_url, "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            shared = []
+            for item in json.loads(params["files"]):
+                upload = self._files.pop(str(item["id"]))
+                upload.title = item.get("title")
+                upload.channel = params.get("channel_id") or params.get("channels")
+                upload.initial_comment = params.get("initial_comment")
+                self.uploads.append(upload)
+                shared.append({"id": upload.file_id, "title": upload.title or upload.filename})
+            return {"ok": True, "files": shared}
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "B0BOT", "team_id": TEAM}
         return {"ok": True}
@@ -222,6 +331,25 @@ class FakeSlackApi:
             }
         )
         return envelope_id
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL getUploadURLExternal handed out: the file's bytes, as a raw body or
+        a multipart form."""
+        upload = self._files.get(request.match_info["file_id"])
+        if upload is None:
+            self.refusals.append("upload: to a URL that was never handed out")
+            return web.Response(status=404, text="no such upload")
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            part = next(iter(form.values()), None)
+            data = part.file.read() if isinstance(part, web.FileField) else b""
+        else:
+            data = await request.read()
+        if len(data) != upload.length:
+            self.refusals.append(f"upload: {len(data)} bytes, announced {upload.length}")
+            return web.Response(status=400, text="length mismatch")
+        upload.data = data
+        return web.Response(text=f"OK - {len(data)}")
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import json
 import re
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from PIL import Image
 
 from tests.fakes.server import serve_locally
 from tests.fakes.specs import load_spec
@@ -27,6 +29,15 @@ _COUNT = re.compile(r"list of (\d+)-(\d+)")
 class Call:
     method: str
     params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the bot uploaded in a multipart request (a photo)."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass
@@ -130,6 +141,10 @@ class FakeTelegram:
     def _check_value(self, value: Any, description: dict[str, Any], path: str) -> str | None:
         text = description.get("description", "")
         types: list[str] = description.get("types", [])
+        if isinstance(value, Upload):
+            if "InputFile" not in types:
+                return f"{path} does not take a file upload"
+            return _check_photo(value, path) if path == "photo" else None
         if isinstance(value, str):
             limit = _LIMIT.search(text)
             if limit:
@@ -188,6 +203,18 @@ class FakeTelegram:
             return await self._get_updates(params)
         if method in {"sendMessage", "editMessageText"}:
             return self._message(params, text=params.get("text", ""))
+        if method == "sendPhoto":
+            photo = params["photo"]
+            width, height = _image_size(photo.data) if isinstance(photo, Upload) else (1, 1)
+            sizes = [
+                {
+                    "file_id": f"photo-{next(self._ids)}",
+                    "file_unique_id": f"unique-{next(self._ids)}",
+                    "width": width,
+                    "height": height,
+                }
+            ]
+            return self._message(params, photo=sizes, caption=params.get("caption"))
         if method == "sendPoll":
             options = params["options"]
             self.poll_ids.append(f"poll-{next(self._ids)}")
@@ -372,6 +399,9 @@ async def _params(request: web.Request) -> dict[str, Any]:
     form = await request.post()
     params: dict[str, Any] = {}
     for key, value in form.items():
+        if isinstance(value, web.FileField):
+            params[key] = Upload(value.filename, value.content_type, value.file.read())
+            continue
         text = str(value)
         try:
             params[key] = (
@@ -380,3 +410,27 @@ async def _params(request: web.Request) -> dict[str, Any]:
         except json.JSONDecodeError:
             params[key] = text
     return params
+
+
+# sendPhoto: "The photo must be at most 10 MB in size. The photo's width and height must not
+# exceed 10000 in total. Width and height ratio must be at most 20."
+_PHOTO_BYTES = 10 * 1024 * 1024
+
+
+def _check_photo(photo: Upload, path: str) -> str | None:
+    if len(photo.data) > _PHOTO_BYTES:
+        return f"{path} is {len(photo.data)} bytes; at most 10 MB"
+    try:
+        width, height = _image_size(photo.data)
+    except OSError:
+        return f"{path} is not an image"
+    if width + height > 10_000:
+        return f"{path} is {width}x{height}; width and height must not exceed 10000 in total"
+    if max(width, height) > 20 * min(width, height):
+        return f"{path} is {width}x{height}; the ratio must be at most 20"
+    return None
+
+
+def _image_size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
