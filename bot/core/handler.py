@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from fsrs import Scheduler
 from sqlalchemy.orm import Session
 
-from bot.core import account, actions, lookup, quiz
+from bot.core import account, actions, interview, lookup
 from bot.core.catalog import Catalog
 from bot.core.clock import Clock, utc_now
 from bot.core.commands import CommandSpec, spec
@@ -70,8 +70,10 @@ class Core:
         metrics: Metrics | None = None,
         reload_content: ReloadContent | None = None,
         outbox: Outbox | None = None,
+        interview_seconds: int = 60,
     ) -> None:
         self.db = db
+        self.interview_seconds = interview_seconds
         self.catalog = catalog or Catalog()
         self.clock = clock
         self.scheduler = scheduler or make_scheduler()
@@ -280,7 +282,7 @@ class Core:
             return []
         chat = session.get(Chat, ask.chat_id)
         turn = self._turn(session, person, chat, now, event)
-        return quiz.answer_choice(turn, ask.id, event.option)
+        return interview.answer_choice(turn, ask.id, event.option)
 
     def _turn(
         self, session: Session, person: Person, chat: Chat | None, now: datetime, event: Event
@@ -294,6 +296,7 @@ class Core:
             self.scheduler,
             is_admin=self.is_admin(event.person),
             can_push=isinstance(event, PollAnswer) or event.chat.can_push,
+            interview_seconds=self.interview_seconds,
         )
 
     def _dispatch(self, turn: Turn, event: Command | Text | ButtonPress) -> list[Reply]:
@@ -333,13 +336,13 @@ class Core:
             return [Message("That button no longer works. Try /quiz.", private=True)]
         if action.verb == "answer":
             assert action.ask_id is not None and action.value is not None
-            return quiz.answer_choice(turn, action.ask_id, action.value)
+            return interview.answer_choice(turn, action.ask_id, action.value)
         if action.verb == "reveal":
             assert action.ask_id is not None
-            return quiz.reveal_card(turn, action.ask_id)
+            return interview.reveal_card(turn, action.ask_id)
         if action.verb == "rate":
             assert action.ask_id is not None and action.value is not None
-            return quiz.rate_card(turn, action.ask_id, action.value)
+            return interview.rate_card(turn, action.ask_id, action.value)
         if action.verb == "quiz":
             return lookup.quiz_command(turn, action.topic or "")
         if action.verb == "explain":

@@ -10,6 +10,7 @@ __all__ = [
     "Button",
     "CardPrompt",
     "ChoicePrompt",
+    "Expired",
     "Explanation",
     "Message",
     "Reply",
@@ -51,6 +52,7 @@ class ChoicePrompt:
     correct_index: int
     why: str
     header: str = ""  # e.g. "Daily question · 3-day streak"
+    time_limit: int | None = None  # seconds to answer (a mock interview); the poll closes then
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,18 @@ class CardPrompt:
     prompt: str
     header: str = ""
     buttons: tuple[Button, ...] = ()
+    time_limit: int | None = None  # seconds before the reveal (a mock interview)
+
+
+@dataclass(frozen=True)
+class Expired:
+    """A timed question whose time is up (or whose round ended): shown in place of the
+    question where the platform can edit it. `platform_ref`: what the adapter linked to the
+    ask when it sent the question (`Core.link_ask`), if anything."""
+
+    ask_id: int
+    markdown: str
+    platform_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,4 +94,4 @@ class AnswerTally:
     answers: int
 
 
-Reply = Message | ChoicePrompt | CardPrompt | Explanation | AnswerTally
+Reply = Message | ChoicePrompt | CardPrompt | Explanation | AnswerTally | Expired

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from bot.core import actions
 from bot.core.replies import Button, Message, Reply
-from bot.core.turn import Turn
-from bot.store import queries
+from bot.core.turn import Turn, local_date
+from bot.store import interviews, queries
 
 __all__ = ["Progress", "Streak", "leaderboard", "progress", "stats", "streak_from_dates"]
 
@@ -28,6 +28,7 @@ class Progress:
     streak: Streak
     weakest: tuple[tuple[str, int, int], ...]
     level: str | None = None  # the default level of /quiz; None: every level
+    rounds: tuple[tuple[date, int, int], ...] = ()  # last mock interviews: (day, right, asked)
 
     @property
     def accuracy(self) -> float | None:
@@ -73,6 +74,10 @@ def progress(turn: Turn) -> Progress:
         streak=person_streak(turn),
         weakest=tuple(weakest[:3]),
         level=turn.person.level,
+        rounds=tuple(
+            (local_date(ended, turn.person.timezone), right, asked)
+            for ended, right, asked in interviews.recent_scores(turn.session, turn.person.id)
+        ),
     )
 
 
@@ -89,6 +94,11 @@ def describe(progress: Progress) -> str:
         f"- Streak: {_days(progress.streak.current)} (best {_days(progress.streak.best)})",
         f"- /quiz level: {progress.level or 'every level'} (change it with /level)",
     ]
+    if progress.rounds:
+        scores = ", ".join(
+            f"{right}/{asked} on {day:%d %b}" for day, right, asked in progress.rounds
+        )
+        lines.append(f"- Last mock interviews: {scores}")
     weak = [w for w in progress.weakest if w[2] < w[1]]
     if weak:
         lines += ["", "**Weakest topics**", ""]
