@@ -20,6 +20,7 @@ from bot.core.replies import (
     Button,
     CardPrompt,
     ChoicePrompt,
+    Expired,
     Explanation,
     Message,
     Reply,
@@ -96,6 +97,8 @@ class ConsoleAdapter:
         for reply in replies:
             if isinstance(reply, AnswerTally):
                 continue
+            if isinstance(reply, Expired) and reply.ask_id == self._options_for:
+                self._options_for = None
             if isinstance(reply, ChoicePrompt):
                 self._options_for = reply.ask_id
                 self._buttons = []
@@ -137,7 +140,7 @@ def render_plain(reply: Reply, lettered: list[Button] | None = None) -> str:
     elif isinstance(reply, Explanation):
         parts.append(f"# {reply.title}")
         parts.append(reply.markdown)
-    elif isinstance(reply, Message):
+    elif isinstance(reply, Message | Expired):
         parts.append(reply.markdown)
     if lettered:
         parts.append("  ".join(f"[{_key(i)}] {b.label}" for i, b in enumerate(lettered)))

@@ -12,9 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.core import lookup, quiz
+from bot.core import actions, lookup, quiz
 from bot.core.interview_pick import pick
-from bot.core.replies import AnswerTally, Expired, Message, Reply
+from bot.core.replies import (
+    AnswerTally,
+    Button,
+    CardPrompt,
+    ChoicePrompt,
+    Expired,
+    Message,
+    Reply,
+)
 from bot.core.scorecard import group_leaderboard, scorecard
 from bot.core.srs import Recall, rating_for_choice
 from bot.core.turn import Turn
@@ -59,7 +67,7 @@ def interview_command(turn: Turn, args: str) -> list[Reply]:
     current = store.running(turn.session, _running_key(turn))
     if current is not None:
         if not _left_alone(current, turn.now):
-            return [_still_running(current)]
+            return [_still_running(current), *_reshow(turn, current)]
         replies += _end(turn, current, "abandoned")
     request = _parse(turn, args)
     if isinstance(request, Message):
@@ -321,7 +329,13 @@ def _record(
 def _expired(turn: Turn, interview: Interview, note: str) -> Expired:
     ask = store.ask(turn.session, interview.current_ask_id)
     assert ask is not None
-    return Expired(ask_id=ask.id, markdown=note, platform_ref=ask.platform_ref)
+    question = store.questions(turn.session, [ask.question_id]).get(ask.question_id)
+    return Expired(
+        ask_id=ask.id,
+        markdown=note,
+        platform_ref=ask.platform_ref,
+        prompt=question.prompt if question is not None else "",
+    )
 
 
 def _parse(turn: Turn, args: str) -> _Request | Message:
@@ -375,6 +389,49 @@ def _still_running(interview: Interview) -> Message:
         f"A round is on: question {interview.position + 1} of {total}. Answer it, or "
         "`/interview stop` to end the round."
     )
+
+
+def _reshow(turn: Turn, interview: Interview) -> list[Reply]:
+    """The question on screen again, same ask and deadline (a new terminal session, a lost
+    message); nothing when it is not this person's to answer here."""
+    if interview.current_ask_id is None or interview.is_group:
+        return []
+    checked = quiz.checked_ask(turn, interview.current_ask_id)
+    if isinstance(checked, Message):
+        return []
+    if interview.revealed_at is not None:
+        return quiz.show_card_answer(checked)
+    question = checked.question
+    deadline = interview.deadline or turn.now
+    left = max(5, int((deadline - turn.now).total_seconds()))
+    header = (
+        f"Mock interview · question {interview.position + 1} of "
+        f"{len(interview.question_ids)} · until {deadline:%H:%M:%S} UTC"
+    )
+    title = quiz.topic_title(turn, question.topic_id)
+    if question.kind == "choice" and question.correct_index is not None:
+        return [
+            ChoicePrompt(
+                ask_id=checked.ask.id,
+                topic_title=title,
+                prompt=question.prompt,
+                options=tuple(question.options),
+                correct_index=question.correct_index,
+                why=question.why,
+                header=header,
+                time_limit=left,
+            )
+        ]
+    return [
+        CardPrompt(
+            ask_id=checked.ask.id,
+            topic_title=title,
+            prompt=question.prompt,
+            header=header,
+            buttons=(Button("Show answer", actions.reveal(checked.ask.id)),),
+            time_limit=left,
+        )
+    ]
 
 
 def _closed() -> Message:

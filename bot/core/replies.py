@@ -74,6 +74,7 @@ class Expired:
     ask_id: int
     markdown: str
     platform_ref: str | None = None
+    prompt: str = ""  # the question, for platforms that show the note in its place
 
 
 @dataclass(frozen=True)

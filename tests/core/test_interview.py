@@ -140,7 +140,8 @@ async def test_the_ticker_times_out_a_question_once_and_asks_the_next(core, cloc
     assert await ticker.tick() == 1
     ((chat_id, (closed, following)),) = adapter.delivered
     assert chat_id == "dm-1"
-    assert closed == Expired(prompt.ask_id, "⏱ Time's up (60 s).")
+    assert (closed.ask_id, closed.markdown) == (prompt.ask_id, "⏱ Time's up (60 s).")
+    assert closed.prompt == prompt.prompt
     assert isinstance(following, ChoicePrompt | CardPrompt)
     assert "question 2 of 2" in following.header
     assert await ticker.tick() == 0
@@ -175,7 +176,8 @@ async def test_stop_ends_the_round_with_a_partial_scorecard(core, clock):
     clock.advance(seconds=5)
     prompt = next_prompt(await answer(chat, prompt))
     closed, card = await chat.say("/interview stop")
-    assert closed == Expired(prompt.ask_id, "This round is over.")
+    assert isinstance(closed, Expired)
+    assert (closed.ask_id, closed.markdown) == (prompt.ask_id, "This round is over.")
     assert "**Mock interview: 1 of 1 right** (100%), stopped early after 1 of 5" in card.markdown
     assert only(await chat.say("/interview stop")).markdown.startswith("No round is running")
     assert only(await chat.press(actions.answer(prompt.ask_id, 0))).markdown == (
@@ -183,11 +185,12 @@ async def test_stop_ends_the_round_with_a_partial_scorecard(core, clock):
     )
 
 
-async def test_one_round_at_a_time(core):
+async def test_one_round_at_a_time_and_asking_again_shows_its_question(core):
     chat = FakeChat.private(core)
-    await start(chat)
-    reply = only(await chat.say("/interview 3"))
-    assert reply.markdown.startswith("A round is on: question 1 of 5.")
+    prompt = await start(chat)
+    on, again = await chat.say("/interview 3")
+    assert on.markdown.startswith("A round is on: question 1 of 5.")
+    assert again.ask_id == prompt.ask_id
 
 
 async def test_a_round_left_alone_for_30_minutes_ends(core, clock, ticker, adapter):
