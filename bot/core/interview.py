@@ -356,15 +356,25 @@ def _parse(turn: Turn, args: str) -> _Request | Message:
         return _Request(count, level, ())
     query = " ".join(words)
     whole = turn.index.find(query)
-    if whole.topic_id is not None and (len(words) == 1 or whole.also is not None):
+    if whole.topic_id is not None and whole.also is not None:  # 'decorator vs descriptor'
+        return _Request(count, level, (whole.topic_id, whole.also))
+    each = [_topics_named(turn, word) for word in words]
+    if all(each):
+        return _Request(count, level, tuple(dict.fromkeys(t for found in each for t in found)))
+    if whole.topic_id is not None:
         topics = (whole.topic_id,) + ((whole.also,) if whole.also else ())
         return _Request(count, level, topics)
-    each = [turn.index.find(word).topic_id for word in words]
-    if all(each):
-        return _Request(count, level, tuple(dict.fromkeys(t for t in each if t)))
-    if whole.topic_id is not None:
-        return _Request(count, level, (whole.topic_id,))
     return lookup.no_match(turn.index, query, whole.suggestions, verb="quiz")
+
+
+def _topics_named(turn: Turn, word: str) -> tuple[str, ...]:
+    """A word names a family of topics when it is part of their ids ('django' -> every
+    django-* topic), else the one topic it finds (typos and aliases welcome)."""
+    family = tuple(t for t in turn.index.topics if word.lower() in t.split("-"))
+    if family:
+        return family
+    found = turn.index.find(word).topic_id
+    return (found,) if found else ()
 
 
 def _introduction(turn: Turn, interview: Interview) -> str:

@@ -98,7 +98,7 @@ def scorecard(
     lines += ["", f"**Verdict:** {_verdict(turn, by_level)}"]
     weakest = sorted(by_topic.items(), key=lambda item: item[1].share)[:3]
     buttons = tuple(
-        Button(f"Study {topic_title(turn, topic_id)}"[:60], actions.quiz(topic_id))
+        Button(f"Study {_short(topic_title(turn, topic_id))}"[:60], actions.quiz(topic_id))
         for topic_id, _tally in weakest
         if topic_id in turn.index.topics
     )
@@ -162,7 +162,7 @@ def _verdict(turn: Turn, by_level: Mapping[tuple[str, str], _Tally]) -> str:
         for topic_id, level in keys:
             levels.setdefault(topic_id, []).append(_LEVEL_WORDS.get(level, level))
         return ", ".join(
-            f"{' and '.join(words)} {topic_title(turn, topic_id)}".strip()
+            f"{' and '.join(words)} {_short(topic_title(turn, topic_id))}".strip()
             for topic_id, words in levels.items()
         )
 
@@ -176,6 +176,12 @@ def _verdict(turn: Turn, by_level: Mapping[tuple[str, str], _Tally]) -> str:
     if weak:
         return f"nothing solid yet; {named(weak)} {needs} work."
     return "a mixed round: keep practising."
+
+
+def _short(title: str) -> str:
+    """'Celery beat (periodic tasks)' -> 'Celery beat': titles read inside a sentence."""
+    head, _, _ = title.partition(" (")
+    return head or title
 
 
 def _duration(seconds: float) -> str:
