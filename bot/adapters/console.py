@@ -24,6 +24,7 @@ from bot.core.replies import (
     Explanation,
     Message,
     Reply,
+    Whisper,
 )
 
 __all__ = ["ConsoleAdapter", "render_plain"]
@@ -95,7 +96,7 @@ class ConsoleAdapter:
 
     def show(self, replies: list[Reply]) -> None:
         for reply in replies:
-            if isinstance(reply, AnswerTally):
+            if isinstance(reply, AnswerTally | Whisper):
                 continue
             if isinstance(reply, Expired) and reply.ask_id == self._options_for:
                 self._options_for = None

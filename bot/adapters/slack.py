@@ -46,6 +46,7 @@ from bot.core.replies import (
     Expired,
     Message,
     Reply,
+    Whisper,
 )
 from bot.errors import StartupError
 from bot.metrics import Metrics
@@ -416,6 +417,12 @@ class SlackAdapter:
                 continue
             if isinstance(reply, Expired):
                 await self._close_question(reply)
+                continue
+            if isinstance(reply, Whisper):
+                for text, blocks in render(Message(reply.markdown)):
+                    await self.client.chat_postEphemeral(
+                        channel=channel, user=reply.platform_id, text=text, blocks=blocks
+                    )
                 continue
             for index, (text, blocks) in enumerate(render(reply)):
                 if isinstance(reply, Message) and reply.private and in_channel and user_id:

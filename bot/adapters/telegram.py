@@ -41,7 +41,15 @@ from bot.config import Settings
 from bot.core.commands import COMMANDS, parse_command
 from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, PollAnswer, Text
 from bot.core.handler import Core
-from bot.core.replies import APOLOGY, AnswerTally, ChoicePrompt, Expired, Message, Reply
+from bot.core.replies import (
+    APOLOGY,
+    AnswerTally,
+    ChoicePrompt,
+    Expired,
+    Message,
+    Reply,
+    Whisper,
+)
 from bot.errors import StartupError
 from bot.metrics import Metrics
 
@@ -313,8 +321,10 @@ class TelegramAdapter:
         bot = self.application.bot
         paid_args = {"allow_paid_broadcast": True} if paid else {}
         for reply in replies:
-            if isinstance(reply, AnswerTally | Expired):
-                continue  # the poll shows its own count, and closes itself when time is up
+            if isinstance(reply, AnswerTally | Expired | Whisper):
+                # The poll shows its own count and each member's result, and closes itself
+                # when its time is up.
+                continue
             if isinstance(reply, ChoicePrompt):
                 if reply.header:
                     await bot.send_message(

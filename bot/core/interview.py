@@ -23,7 +23,7 @@ from bot.core.replies import (
     Message,
     Reply,
 )
-from bot.core.scorecard import group_leaderboard, scorecard
+from bot.core.scorecard import group_leaderboard, member_results, scorecard
 from bot.core.srs import Recall, rating_for_choice
 from bot.core.turn import Turn
 from bot.store import interviews as store
@@ -231,7 +231,8 @@ def finish(turn: Turn, interview: Interview, state: str) -> list[Reply]:
     interview.deadline, interview.ended_at = None, turn.now
     answers = store.answers(turn.session, interview.id)
     if interview.is_group:
-        return [group_leaderboard(interview, answers)]
+        questions = store.questions(turn.session, interview.question_ids)
+        return [group_leaderboard(interview, answers), *member_results(answers, questions)]
     own = [answer for answer, person in answers if person.id == interview.person_id]
     questions = store.questions(turn.session, interview.question_ids)
     return [scorecard(turn, interview, own, questions)]
@@ -344,7 +345,7 @@ def _parse(turn: Turn, args: str) -> _Request | Message:
     words: list[str] = []
     for word in args.split():
         named_level, rest = lookup.parse_level(word)
-        if word.isdigit():
+        if word.isascii() and word.isdigit():
             count = int(word)
             if not 1 <= count <= MAX_COUNT:
                 return Message(f"A round has 1 to {MAX_COUNT} questions, like /interview 5.")

@@ -14,6 +14,7 @@ __all__ = [
     "Explanation",
     "Message",
     "Reply",
+    "Whisper",
 ]
 
 
@@ -95,4 +96,13 @@ class AnswerTally:
     answers: int
 
 
-Reply = Message | ChoicePrompt | CardPrompt | Explanation | AnswerTally | Expired
+@dataclass(frozen=True)
+class Whisper:
+    """Markdown for one member of a group chat only, named by their platform id (Slack: an
+    ephemeral message); platforms that cannot show a message to one member drop it."""
+
+    platform_id: str
+    markdown: str
+
+
+Reply = Message | ChoicePrompt | CardPrompt | Explanation | AnswerTally | Expired | Whisper

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from bot.core import actions
 from bot.core.quiz import topic_title
-from bot.core.replies import Button, Message
+from bot.core.replies import Button, Message, Whisper
 from bot.core.srs import Recall
 from bot.core.turn import Turn
 from bot.store.models import Interview, InterviewAnswer, Person, Question
 
-__all__ = ["ENDINGS", "group_leaderboard", "recalled", "scorecard"]
+__all__ = ["ENDINGS", "group_leaderboard", "member_results", "recalled", "scorecard"]
 
 ENDINGS = {
     "finished": "",
@@ -127,6 +127,30 @@ def group_leaderboard(
     ]
     lines += ["", "These answers count on the group's /leaderboard."]
     return Message("\n".join(lines))
+
+
+def member_results(
+    answers: Sequence[tuple[InterviewAnswer, Person]], questions: Mapping[str, Question]
+) -> list[Whisper]:
+    """Each member's own verdicts, for them alone, once the round is over."""
+    mine: dict[int, list[InterviewAnswer]] = {}
+    people: dict[int, Person] = {}
+    for answer, person in answers:
+        mine.setdefault(person.id, []).append(answer)
+        people[person.id] = person
+    whispers = []
+    for person_id, own in mine.items():
+        right = sum(1 for answer in own if recalled(answer))
+        lines = [f"**Your round: {right} of {len(own)} right**", ""]
+        for answer in own:
+            question = questions.get(answer.question_id)
+            if question is None:
+                continue
+            lines.append(f"- {_mark(answer)} {question.prompt}")
+            if not recalled(answer) and question.correct_index is not None:
+                lines.append(f"  **Answer:** {question.options[question.correct_index]}")
+        whispers.append(Whisper(people[person_id].platform_id, "\n".join(lines)))
+    return whispers
 
 
 def _mark(answer: InterviewAnswer) -> str:

@@ -298,12 +298,20 @@ async def test_a_group_round_counts_every_members_answer_and_ends_with_a_leaderb
     await ada.press(actions.answer(second.ask_id, right))
     clock.advance(seconds=30)
     await ticker.tick()
-    board = adapter.delivered[-1][1][-1].markdown
+    closed, leaderboard, *whispers = adapter.delivered[-1][1]
+    board = leaderboard.markdown
     assert board.splitlines()[2:5] == [
         "1. Ada: 2 right, 13 s",
         "2. Bob: 1 right, 5 s",
         "3. Cy: 1 right, 13 s",
     ]
+    assert [(w.platform_id, w.markdown.splitlines()[0]) for w in whispers] == [
+        ("2", "**Your round: 1 of 1 right**"),
+        ("1", "**Your round: 2 of 2 right**"),
+        ("3", "**Your round: 1 of 2 right**"),
+    ]
+    assert "❌ What does the broker do?" in whispers[2].markdown
+    assert "**Answer:** Carries task messages to workers" in whispers[2].markdown
     weekly = only(await ada.say("/leaderboard")).markdown
     assert "1. Ada: 2" in weekly
 

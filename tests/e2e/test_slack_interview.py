@@ -216,3 +216,8 @@ async def test_a_channel_round_with_three_members_ends_with_the_right_leaderboar
         "2. bob: 1 right, 4 s",
         "3. cy: 1 right, 9 s",
     ]
+    verdicts = await slack.wait_for("chat.postEphemeral", 3)  # each member's, at the end
+    by_user = {call.params["user"]: texts(call.params["blocks"]) for call in verdicts}
+    assert set(by_user) == {ADA.id, BOB.id, CY.id}
+    assert "*Your round: 1 of 2 right*" in by_user[CY.id]
+    assert "*Answer:* One thread running bytecode at a time" in by_user[CY.id]
