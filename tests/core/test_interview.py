@@ -2,12 +2,14 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.core import actions
 from bot.core.interview_pick import pick
 from bot.core.replies import AnswerTally, CardPrompt, ChoicePrompt, Expired, Message
 from bot.core.srs import Recall
 from bot.store.interviews import Candidate
+from bot.store.models import Interview, InterviewAnswer
 from tests.conftest import round_ticker
 from tests.fakes.adapter import RecordingAdapter
 from tests.fakes.chat import FakeChat, labels, only
@@ -325,3 +327,12 @@ async def test_only_the_starter_or_an_admin_stops_a_group_round(core):
     assert reply.markdown.startswith("A round is on")
     *_, board = await ada.say("/interview stop")
     assert "nobody answered" in board.markdown
+
+
+async def test_forget_deletes_the_persons_rounds(core, db):
+    chat = FakeChat.private(core)
+    await answer(chat, await start(chat))
+    await chat.press(actions.forget(confirm=True))
+    with db.read_session() as session:
+        assert session.scalar(select(func.count()).select_from(Interview)) == 0
+        assert session.scalar(select(func.count()).select_from(InterviewAnswer)) == 0
