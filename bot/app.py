@@ -17,6 +17,7 @@ from bot.core.catalog import Catalog
 from bot.core.clock import utc_now
 from bot.core.daily_service import DailyService
 from bot.core.handler import Core
+from bot.core.interview_service import InterviewService
 from bot.core.outbox import Outbox
 from bot.core.srs import make_scheduler
 from bot.errors import StartupError
@@ -24,7 +25,15 @@ from bot.metrics import Metrics
 from bot.store.database import Database
 from bot.store.migrate import upgrade
 
-__all__ = ["StartupError", "build_core", "build_daily", "chat", "open_store", "run"]
+__all__ = [
+    "StartupError",
+    "build_core",
+    "build_daily",
+    "build_rounds",
+    "chat",
+    "open_store",
+    "run",
+]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +90,7 @@ async def build_core(
         metrics=metrics,
         reload_content=reload_content,
         outbox=outbox,
+        interview_seconds=settings.interview_seconds,
     )
     await core.load_topics()
     return core
@@ -89,6 +99,12 @@ async def build_core(
 def build_daily(settings: Settings, db: Database, catalog: Catalog) -> DailyService:
     return DailyService(
         db, catalog, make_scheduler(), utc_now, grace=timedelta(hours=settings.daily_grace_hours)
+    )
+
+
+def build_rounds(settings: Settings, db: Database, catalog: Catalog) -> InterviewService:
+    return InterviewService(
+        db, catalog, make_scheduler(), utc_now, interview_seconds=settings.interview_seconds
     )
 
 
@@ -133,7 +149,14 @@ async def run(settings: Settings) -> int:
     try:
         metrics, outbox, catalog = Metrics(), Outbox(), Catalog()
         core = await build_core(settings, db, metrics, outbox, catalog)
-        await serve(settings, core, build_daily(settings, db, catalog), outbox, metrics)
+        await serve(
+            settings,
+            core,
+            build_daily(settings, db, catalog),
+            outbox,
+            metrics,
+            build_rounds(settings, db, catalog),
+        )
     except StartupError as error:
         return _fail(error)
     finally:

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)
     daily_grace_hours: float = Field(default=6.0, gt=0, le=23)
     daily_tick_seconds: int = Field(default=60, ge=1, le=60)
+    # Telegram's open_period allows 5 to 600 seconds.
+    interview_seconds: int = Field(default=60, ge=5, le=600)
+    interview_tick_seconds: float = Field(default=2.0, gt=0, le=30)
 
     @field_validator("database_url")
     @classmethod

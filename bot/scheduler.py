@@ -1,6 +1,7 @@
 """APScheduler only ticks: once a minute it asks the daily service for due pushes, in batches,
-hands them to the adapters, and records how sending went. What is due, and whether it was
-sent, lives in the database."""
+hands them to the adapters, and records how sending went; every few seconds it asks the
+interview service for questions whose time is up. What is due, and whether it was sent, lives
+in the database."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -17,9 +18,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.adapters.base import Adapter, DeliveryFailed
 from bot.core.daily_service import DailyService, Push, PushOutcome
 from bot.core.handler import Core
+from bot.core.interview_service import InterviewService, RoundMessage
 from bot.metrics import Metrics
 
-__all__ = ["DailyTicker", "TickReport"]
+__all__ = ["DailyTicker", "RoundTicker", "TickReport"]
 
 log = logging.getLogger(__name__)
 
@@ -121,3 +123,65 @@ class DailyTicker:
                 )
                 self.metrics.pushes.labels(push.platform, label).inc()
             return outcome
+
+
+class RoundTicker:
+    """Every few seconds: time out the mock interview questions whose deadline passed, and send
+    what follows (the next question, or the scorecard). Its first tick runs at start, so a
+    deadline that passed while the bot was down counts as timed out at once."""
+
+    def __init__(
+        self,
+        rounds: InterviewService,
+        adapters: Mapping[str, Adapter],
+        interval_seconds: float = 2,
+    ) -> None:
+        self.rounds = rounds
+        self.adapters = dict(adapters)
+        self.interval_seconds = interval_seconds
+        self._scheduler: AsyncIOScheduler | None = None
+
+    def start(self) -> None:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self.interval_seconds, timezone=UTC),
+            id="interview-tick",
+            next_run_time=datetime.now(UTC),
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def shutdown(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    async def tick(self) -> int:
+        """Claim and send every round step due now; how many were sent."""
+        try:
+            messages = await self.rounds.claim_due(frozenset(self.adapters))
+        except Exception:
+            log.exception("claiming interview deadlines failed")
+            return 0
+        results = await asyncio.gather(*(self._send(message) for message in messages))
+        return sum(results)
+
+    async def _send(self, message: RoundMessage) -> bool:
+        try:
+            await self.adapters[message.platform].deliver(message.chat_id, message.replies)
+        except DeliveryFailed as failure:
+            log.warning(
+                "interview step to %s:%s failed (%s)",
+                message.platform,
+                message.chat_id,
+                failure.reason,
+            )
+            return False
+        except Exception:
+            log.exception("interview step to %s:%s failed", message.platform, message.chat_id)
+            return False
+        return True

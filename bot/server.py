@@ -16,10 +16,11 @@ from bot.adapters.base import Adapter, DeliveryFailed
 from bot.config import Settings
 from bot.core.daily_service import DailyService
 from bot.core.handler import Core
+from bot.core.interview_service import InterviewService
 from bot.core.outbox import Outbox, Outgoing
 from bot.errors import StartupError
 from bot.metrics import Metrics
-from bot.scheduler import DailyTicker
+from bot.scheduler import DailyTicker, RoundTicker
 
 __all__ = ["BotServer", "build_adapters", "serve"]
 
@@ -43,8 +44,8 @@ def build_adapters(settings: Settings, core: Core, metrics: Metrics | None) -> l
 
 
 class BotServer:
-    """Starts and stops, in order: the HTTP server, the adapters, the daily ticker and the
-    outbox senders."""
+    """Starts and stops, in order: the HTTP server, the adapters, the daily and interview
+    tickers and the outbox senders."""
 
     def __init__(
         self,
@@ -57,6 +58,8 @@ class BotServer:
         tick_seconds: int = 60,
         outbox: Outbox | None = None,
         metrics: Metrics | None = None,
+        rounds: InterviewService | None = None,
+        round_tick_seconds: float = 2,
     ) -> None:
         self.core = core
         self.adapters = list(adapters)
@@ -66,6 +69,11 @@ class BotServer:
                 core, daily, self._by_platform, interval_seconds=tick_seconds, metrics=metrics
             )
             if daily is not None
+            else None
+        )
+        self.round_ticker = (
+            RoundTicker(rounds, self._by_platform, round_tick_seconds)
+            if rounds is not None
             else None
         )
         self.outbox = outbox
@@ -104,6 +112,8 @@ class BotServer:
             await adapter.start()
         if self.ticker is not None:
             self.ticker.start()
+        if self.round_ticker is not None:
+            self.round_ticker.start()
         if self.outbox is not None:
             self._senders = [
                 asyncio.create_task(self._send_outbox(self.outbox)) for _ in range(_OUTBOX_SENDERS)
@@ -118,6 +128,8 @@ class BotServer:
     async def stop(self) -> None:
         if self.ticker is not None:
             self.ticker.shutdown()
+        if self.round_ticker is not None:
+            self.round_ticker.shutdown()
         if self.outbox is not None and self._senders:
             try:
                 await asyncio.wait_for(self.outbox.join(), timeout=10)
@@ -126,12 +138,13 @@ class BotServer:
         for task in self._senders:
             task.cancel()
         await asyncio.gather(*self._senders, return_exceptions=True)
-        await self.core.close()
         for adapter in reversed(self.adapters):
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping %s failed", adapter.platform)
+        # After the adapters: updates they finished while stopping mark their replies sent.
+        await self.core.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -180,6 +193,7 @@ async def serve(
     daily: DailyService,
     outbox: Outbox,
     metrics: Metrics | None,
+    rounds: InterviewService | None = None,
 ) -> None:
     """Run until SIGTERM or SIGINT, then finish in-flight work and return."""
     server = BotServer(
@@ -191,6 +205,8 @@ async def serve(
         tick_seconds=settings.daily_tick_seconds,
         outbox=outbox,
         metrics=metrics,
+        rounds=rounds,
+        round_tick_seconds=settings.interview_tick_seconds,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

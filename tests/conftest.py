@@ -18,8 +18,9 @@ from bot.config import to_driver_url
 from bot.core.catalog import Catalog
 from bot.core.daily_service import DailyService
 from bot.core.handler import Core
+from bot.core.interview_service import InterviewService
 from bot.core.srs import make_scheduler
-from bot.scheduler import DailyTicker
+from bot.scheduler import DailyTicker, RoundTicker
 from bot.store.database import Database
 from bot.store.migrate import upgrade
 from tests.fakes.clock import FakeClock
@@ -86,3 +87,9 @@ def daily_ticker(core: Core, adapters: dict[str, Adapter]) -> DailyTicker:
     """The daily ticker as the server builds it, over the core's database, bank and clock."""
     service = DailyService(core.db, core.catalog, make_scheduler(fuzzing=False), core.clock)
     return DailyTicker(core, service, adapters)
+
+
+def round_ticker(core: Core, adapters: dict[str, Adapter]) -> RoundTicker:
+    """The interview ticker as the server builds it, over the core's database, bank and clock."""
+    service = InterviewService(core.db, core.catalog, make_scheduler(fuzzing=False), core.clock)
+    return RoundTicker(service, adapters)

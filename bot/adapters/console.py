@@ -23,9 +23,11 @@ from bot.core.replies import (
     Button,
     CardPrompt,
     ChoicePrompt,
+    Expired,
     Explanation,
     Message,
     Reply,
+    Whisper,
 )
 
 __all__ = ["ConsoleAdapter", "render_plain", "sparkline"]
@@ -119,8 +121,10 @@ class ConsoleAdapter:
 
     def show(self, replies: list[Reply]) -> None:
         for reply in replies:
-            if isinstance(reply, AnswerTally):
+            if isinstance(reply, AnswerTally | Whisper):
                 continue
+            if isinstance(reply, Expired) and reply.ask_id == self._options_for:
+                self._options_for = None
             if isinstance(reply, ChoicePrompt):
                 self._options_for = reply.ask_id
                 self._buttons = []
@@ -184,6 +188,8 @@ def render_plain(reply: Reply, lettered: list[Button] | None = None) -> str:
         parts.append(reply.prompt)
     elif isinstance(reply, Explanation):
         parts.append(f"# {reply.title}")
+        parts.append(reply.markdown)
+    elif isinstance(reply, Expired):
         parts.append(reply.markdown)
     elif isinstance(reply, Message):
         parts.append(reply.markdown)

@@ -32,14 +32,23 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import DeliveryFailed, retry_until_reachable, send_unsent
-from bot.adapters.slack_blocks import home_view, render, sections, tally_blocks
+from bot.adapters.slack_blocks import expired_message, home_view, render, sections, tally_blocks
 from bot.charts import progress_png
 from bot.config import Settings
 from bot.core import actions
 from bot.core.commands import spec
 from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, Text
 from bot.core.handler import Core
-from bot.core.replies import APOLOGY, AnswerTally, Message, Reply
+from bot.core.replies import (
+    APOLOGY,
+    AnswerTally,
+    CardPrompt,
+    ChoicePrompt,
+    Expired,
+    Message,
+    Reply,
+    Whisper,
+)
 from bot.errors import StartupError
 from bot.metrics import Metrics
 
@@ -414,6 +423,15 @@ class SlackAdapter:
                         text=source.get("text") or "Question",
                     )
                 continue
+            if isinstance(reply, Expired):
+                await self._close_question(reply)
+                continue
+            if isinstance(reply, Whisper):
+                for text, blocks in render(Message(reply.markdown)):
+                    await self.client.chat_postEphemeral(
+                        channel=channel, user=reply.platform_id, text=text, blocks=blocks
+                    )
+                continue
             for index, (text, blocks) in enumerate(render(reply)):
                 if isinstance(reply, Message) and reply.private and in_channel and user_id:
                     await self.client.chat_postEphemeral(
@@ -430,7 +448,14 @@ class SlackAdapter:
                         channel=channel, ts=source["ts"], text=text, blocks=blocks
                     )
                 else:
-                    await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+                    posted = await self.client.chat_postMessage(
+                        channel=channel, text=text, blocks=blocks
+                    )
+                    if isinstance(reply, ChoicePrompt | CardPrompt) and reply.time_limit:
+                        # A timed question is edited when its time is up, maybe by another
+                        # process: where it is goes into the database with its ask.
+                        await self.core.link_ask(reply.ask_id, _message_ref(channel, posted))
+
             if isinstance(reply, Message) and reply.picture is not None:
                 await self._send_picture(channel, reply, user_id=user_id)
 
@@ -464,6 +489,30 @@ class SlackAdapter:
                 await self.client.chat_postMessage(
                     channel=channel, text=note, blocks=sections(note)
                 )
+
+    async def _close_question(self, reply: Expired) -> None:
+        """Show a timed question's note (time's up, answered) in its place, buttons gone."""
+        found = _parse_message_ref(reply.platform_ref)
+        if found is None:
+            return
+        channel, ts = found
+        text, blocks = expired_message(reply)
+        try:
+            await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except SlackApiError as error:
+            log.warning("could not close a timed question: %s", _error_code(error))
+
+
+def _message_ref(channel: str, posted: Any) -> str:
+    return f"slack:{channel}:{posted.get('ts', '')}"
+
+
+def _parse_message_ref(ref: str | None) -> tuple[str, str] | None:
+    """'slack:C123:1700000000.000100' -> ('C123', '1700000000.000100')."""
+    if not ref or not ref.startswith("slack:"):
+        return None
+    channel, _, ts = ref.removeprefix("slack:").partition(":")
+    return (channel, ts) if channel and ts else None
 
 
 def _parse(body: str) -> dict[str, Any]:

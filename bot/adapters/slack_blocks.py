@@ -14,13 +14,14 @@ from bot.core.replies import (
     Button,
     CardPrompt,
     ChoicePrompt,
+    Expired,
     Explanation,
     Message,
     Reply,
 )
 from bot.core.stats import Progress, describe
 
-__all__ = ["home_view", "render", "tally_blocks"]
+__all__ = ["expired_message", "home_view", "render", "tally_blocks"]
 
 Block = dict[str, Any]
 
@@ -47,6 +48,17 @@ def render(reply: Reply) -> list[tuple[str, list[Block]]]:
     if isinstance(reply, Message):
         return _messages(reply.markdown, sections(reply.markdown), reply.buttons)
     return []
+
+
+def expired_message(reply: Expired) -> tuple[str, list[Block]]:
+    """A timed question once its time is up: the question, the note, and no buttons."""
+    blocks: list[Block] = []
+    if reply.prompt:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _cut(reply.prompt, 3000)}}
+        )
+    blocks.append(_context_block(SLACK.escape(_plain(reply.markdown))))
+    return _cut(_plain(reply.markdown), MAX_FALLBACK), blocks
 
 
 def sections(markdown: str) -> list[Block]:

@@ -43,7 +43,16 @@ from bot.config import Settings
 from bot.core.commands import COMMANDS, parse_command
 from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, PollAnswer, Text
 from bot.core.handler import Core
-from bot.core.replies import APOLOGY, AnswerTally, Button, ChoicePrompt, Message, Reply
+from bot.core.replies import (
+    APOLOGY,
+    AnswerTally,
+    Button,
+    ChoicePrompt,
+    Expired,
+    Message,
+    Reply,
+    Whisper,
+)
 from bot.errors import StartupError
 from bot.metrics import Metrics
 
@@ -318,13 +327,22 @@ class TelegramAdapter:
         bot = self.application.bot
         paid_args = {"allow_paid_broadcast": True} if paid else {}
         for reply in replies:
-            if isinstance(reply, AnswerTally):
-                continue  # Telegram's poll shows its own count
+            if isinstance(reply, AnswerTally | Expired | Whisper):
+                # The poll shows its own count and each member's result, and closes itself
+                # when its time is up.
+                continue
             if isinstance(reply, ChoicePrompt):
                 if reply.header:
                     await bot.send_message(
                         chat_id, bold(reply.header), parse_mode=ParseMode.HTML, **paid_args
                     )
+                # A timed question (a mock interview) is closed by Telegram itself when its
+                # time is up; its why waits for the scorecard.
+                timed = (
+                    {"open_period": reply.time_limit}
+                    if reply.time_limit
+                    else {"explanation": reply.why}
+                )
                 sent = await bot.send_poll(
                     chat_id,
                     question=reply.prompt,
@@ -332,7 +350,7 @@ class TelegramAdapter:
                     type=Poll.QUIZ,
                     is_anonymous=False,
                     correct_option_ids=[reply.correct_index],
-                    explanation=reply.why,
+                    **timed,
                     **paid_args,
                 )
                 if sent.poll is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core import account, daily, link, lookup, stats
+from bot.core import account, daily, interview, link, lookup, stats
 from bot.core.replies import Message, Reply
 from bot.core.turn import Turn
 
@@ -48,6 +48,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "level", "/level [junior|mid|senior|any]", "Set the level /quiz asks", account.level
+    ),
+    CommandSpec(
+        "interview",
+        "/interview [N] [level] [topics] | stop",
+        "A timed mock interview (in a group: a quiz round for everyone)",
+        interview.interview_command,
     ),
     CommandSpec("stats", "/stats", "Your progress and streak", stats.stats, False),
     CommandSpec(

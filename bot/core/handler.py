@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from fsrs import Scheduler
 from sqlalchemy.orm import Session
 
-from bot.core import account, actions, lookup, quiz
+from bot.core import account, actions, interview, lookup
 from bot.core.catalog import Catalog
 from bot.core.clock import Clock, utc_now
 from bot.core.commands import CommandSpec, spec
@@ -73,8 +73,10 @@ class Core:
         metrics: Metrics | None = None,
         reload_content: ReloadContent | None = None,
         outbox: Outbox | None = None,
+        interview_seconds: int = 60,
     ) -> None:
         self.db = db
+        self.interview_seconds = interview_seconds
         self.catalog = catalog or Catalog()
         self.clock = clock
         self.scheduler = scheduler or make_scheduler()
@@ -317,7 +319,7 @@ class Core:
         chat = session.get(Chat, ask.chat_id)
         person = learners.learner_of(session, acting)
         turn = self._turn(session, acting, person, chat, now, event)
-        replies = quiz.answer_choice(turn, ask.id, event.option)
+        replies = interview.answer_choice(turn, ask.id, event.option)
         return replies, _keep(session, inbox_key, chat, replies)
 
     def _turn(
@@ -339,6 +341,7 @@ class Core:
             is_admin=self.is_admin(event.person),
             can_push=isinstance(event, PollAnswer) or event.chat.can_push,
             account=acting,
+            interview_seconds=self.interview_seconds,
         )
 
     def _dispatch(self, turn: Turn, event: Command | Text | ButtonPress) -> list[Reply]:
@@ -378,13 +381,13 @@ class Core:
             return [Message("That button no longer works. Try /quiz.", private=True)]
         if action.verb == "answer":
             assert action.ask_id is not None and action.value is not None
-            return quiz.answer_choice(turn, action.ask_id, action.value)
+            return interview.answer_choice(turn, action.ask_id, action.value)
         if action.verb == "reveal":
             assert action.ask_id is not None
-            return quiz.reveal_card(turn, action.ask_id)
+            return interview.reveal_card(turn, action.ask_id)
         if action.verb == "rate":
             assert action.ask_id is not None and action.value is not None
-            return quiz.rate_card(turn, action.ask_id, action.value)
+            return interview.rate_card(turn, action.ask_id, action.value)
         if action.verb == "quiz":
             return lookup.quiz_command(turn, action.topic or "")
         if action.verb == "explain":

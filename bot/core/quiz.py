@@ -12,7 +12,20 @@ from bot.core.turn import Turn
 from bot.store import queries
 from bot.store.models import Ask, Question, Schedule
 
-__all__ = ["answer_choice", "ask_next", "put_question", "rate_card", "reveal_card"]
+__all__ = [
+    "Asked",
+    "answer_choice",
+    "ask_next",
+    "checked_ask",
+    "grade_card",
+    "grade_choice",
+    "put_question",
+    "rate_card",
+    "record",
+    "reveal_card",
+    "show_card_answer",
+    "topic_title",
+]
 
 _RECALL_LABELS = {
     Recall.AGAIN: "Again",
@@ -46,41 +59,57 @@ def ask_next(
 
 
 def put_question(
-    turn: Turn, question: Question, header: str = "", is_daily: bool = False
+    turn: Turn,
+    question: Question,
+    header: str = "",
+    is_daily: bool = False,
+    *,
+    interview_id: int | None = None,
+    time_limit: int | None = None,
 ) -> ChoicePrompt | CardPrompt:
+    """Ask a question in the turn's chat. In a mock interview (`interview_id`) the prompt
+    carries its time limit."""
     assert turn.chat is not None
-    topic_title = _topic_title(turn, question.topic_id)
+    title = topic_title(turn, question.topic_id)
     asked_of = None if turn.in_group else turn.person.id
     ask_id = queries.create_ask(
-        turn.session, turn.chat.id, question.id, asked_of, turn.now, is_daily=is_daily
+        turn.session,
+        turn.chat.id,
+        question.id,
+        asked_of,
+        turn.now,
+        is_daily=is_daily,
+        interview_id=interview_id,
     )
     if question.kind == "choice":
         assert question.correct_index is not None
         return ChoicePrompt(
             ask_id=ask_id,
-            topic_title=topic_title,
+            topic_title=title,
             prompt=question.prompt,
             options=tuple(question.options),
             correct_index=question.correct_index,
             why=question.why,
             header=header,
+            time_limit=time_limit,
         )
     return CardPrompt(
         ask_id=ask_id,
-        topic_title=topic_title,
+        topic_title=title,
         prompt=question.prompt,
         header=header,
         buttons=(Button("Show answer", actions.reveal(ask_id)),),
+        time_limit=time_limit,
     )
 
 
-def _topic_title(turn: Turn, topic_id: str) -> str:
+def topic_title(turn: Turn, topic_id: str) -> str:
     topic = turn.index.topics.get(topic_id)
     return topic.title if topic is not None else topic_id
 
 
 def _nothing_due(turn: Turn, asked: queries.QuestionScope) -> Message:
-    scope = f" in {_topic_title(turn, asked.topic_id)}" if asked.topic_id else ""
+    scope = f" in {topic_title(turn, asked.topic_id)}" if asked.topic_id else ""
     if asked.level:
         scope = f" at {asked.level} level{scope}"
     if turn.in_group:
@@ -96,13 +125,13 @@ def _nothing_due(turn: Turn, asked: queries.QuestionScope) -> Message:
 
 
 @dataclass(frozen=True)
-class _Asked:
+class Asked:
     ask: Ask
     question: Question
     schedule: Schedule | None  # the person's, before this answer
 
 
-def _checked_ask(turn: Turn, ask_id: int) -> _Asked | Message:
+def checked_ask(turn: Turn, ask_id: int) -> Asked | Message:
     """The ask behind a button or answer, if this person in this chat may act on it."""
     found = queries.ask_and_question(turn.session, ask_id, turn.person.id)
     if found is None:
@@ -116,13 +145,18 @@ def _checked_ask(turn: Turn, ask_id: int) -> _Asked | Message:
         return Message(
             "That button is not for you. Try /quiz for a question of your own.", private=True
         )
-    return _Asked(ask, question, schedule)
+    return Asked(ask, question, schedule)
 
 
 def answer_choice(turn: Turn, ask_id: int, option: int) -> list[Reply]:
-    checked = _checked_ask(turn, ask_id)
+    checked = checked_ask(turn, ask_id)
     if isinstance(checked, Message):
         return [checked]
+    return grade_choice(turn, checked, option)
+
+
+def grade_choice(turn: Turn, checked: Asked, option: int) -> list[Reply]:
+    """Grade a checked answer, record it, and say right or wrong with the why."""
     ask, question = checked.ask, checked.question
     if question.kind != "choice" or question.correct_index is None:
         return [Message("That question has no options to choose from.", private=True)]
@@ -135,7 +169,7 @@ def answer_choice(turn: Turn, ask_id: int, option: int) -> list[Reply]:
         ]
     correct = option == question.correct_index
     recall = rating_for_choice(correct)
-    schedule = _record(turn, checked, recall, correct)
+    schedule = record(turn, checked, recall, correct)
     if schedule is None:
         return [Message("You already answered this one; your first answer counts.", private=True)]
 
@@ -163,15 +197,19 @@ def answer_choice(turn: Turn, ask_id: int, option: int) -> list[Reply]:
 def _after_answer_buttons(turn: Turn, topic_id: str) -> tuple[Button, ...]:
     buttons = [Button("Next question", actions.next_question())]
     if topic_id in turn.index.topics:
-        title = _topic_title(turn, topic_id)
+        title = topic_title(turn, topic_id)
         buttons.append(Button(f"Explain {title}"[:60], actions.explain(topic_id)))
     return tuple(buttons)
 
 
 def reveal_card(turn: Turn, ask_id: int) -> list[Reply]:
-    checked = _checked_ask(turn, ask_id)
+    checked = checked_ask(turn, ask_id)
     if isinstance(checked, Message):
         return [checked]
+    return show_card_answer(checked)
+
+
+def show_card_answer(checked: Asked) -> list[Reply]:
     ask, question = checked.ask, checked.question
     if question.kind != "card":
         return [Message("That question is answered by choosing an option.", private=True)]
@@ -186,9 +224,13 @@ def reveal_card(turn: Turn, ask_id: int) -> list[Reply]:
 
 
 def rate_card(turn: Turn, ask_id: int, rating: int) -> list[Reply]:
-    checked = _checked_ask(turn, ask_id)
+    checked = checked_ask(turn, ask_id)
     if isinstance(checked, Message):
         return [checked]
+    return grade_card(turn, checked, rating)
+
+
+def grade_card(turn: Turn, checked: Asked, rating: int) -> list[Reply]:
     question = checked.question
     if question.kind != "card":
         return [Message("That question is answered by choosing an option.", private=True)]
@@ -196,7 +238,7 @@ def rate_card(turn: Turn, ask_id: int, rating: int) -> list[Reply]:
         recall = Recall(rating)
     except ValueError:
         return [Message("Rate your recall as Again, Hard, Good or Easy.", private=True)]
-    schedule = _record(turn, checked, recall, None)
+    schedule = record(turn, checked, recall, None)
     if schedule is None:
         return [Message("You already rated this card; your first rating counts.", private=True)]
     back = humanize_delta(schedule.due - turn.now)
@@ -214,7 +256,7 @@ def rate_card(turn: Turn, ask_id: int, rating: int) -> list[Reply]:
     ]
 
 
-def _record(turn: Turn, asked: _Asked, recall: Recall, correct: bool | None) -> Schedule | None:
+def record(turn: Turn, asked: Asked, recall: Recall, correct: bool | None) -> Schedule | None:
     """Log the review and move the card on; None when this person already answered this ask."""
     ask, question = asked.ask, asked.question
     recorded = queries.insert_review(

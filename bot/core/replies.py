@@ -15,9 +15,11 @@ __all__ = [
     "Button",
     "CardPrompt",
     "ChoicePrompt",
+    "Expired",
     "Explanation",
     "Message",
     "Reply",
+    "Whisper",
     "decode_replies",
     "encode_replies",
 ]
@@ -62,6 +64,7 @@ class ChoicePrompt:
     correct_index: int
     why: str
     header: str = ""  # e.g. "Daily question · 3-day streak"
+    time_limit: int | None = None  # seconds to answer (a mock interview); the poll closes then
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,19 @@ class CardPrompt:
     prompt: str
     header: str = ""
     buttons: tuple[Button, ...] = ()
+    time_limit: int | None = None  # seconds before the reveal (a mock interview)
+
+
+@dataclass(frozen=True)
+class Expired:
+    """A timed question whose time is up (or whose round ended): shown in place of the
+    question where the platform can edit it. `platform_ref`: what the adapter linked to the
+    ask when it sent the question (`Core.link_ask`), if anything."""
+
+    ask_id: int
+    markdown: str
+    platform_ref: str | None = None
+    prompt: str = ""  # the question, for platforms that show the note in its place
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,16 @@ class AnswerTally:
     answers: int
 
 
-Reply = Message | ChoicePrompt | CardPrompt | Explanation | AnswerTally
+@dataclass(frozen=True)
+class Whisper:
+    """Markdown for one member of a group chat only, named by their platform id (Slack: an
+    ephemeral message); platforms that cannot show a message to one member drop it."""
+
+    platform_id: str
+    markdown: str
+
+
+Reply = Message | ChoicePrompt | CardPrompt | Explanation | AnswerTally | Expired | Whisper
 
 
 _STORABLE: dict[str, type[Any]] = {

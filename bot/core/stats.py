@@ -9,9 +9,9 @@ from bot.core import actions
 from bot.core.progress_data import HISTORY_DAYS, CardHold, ProgressData, build_progress_data
 from bot.core.replies import Button, Message, Reply
 from bot.core.srs import retrievability
-from bot.core.turn import Turn
+from bot.core.turn import Turn, local_date
+from bot.store import interviews, queries
 from bot.store import progress as stored_progress
-from bot.store import queries
 
 __all__ = [
     "Progress",
@@ -39,6 +39,7 @@ class Progress:
     streak: Streak
     weakest: tuple[tuple[str, int, int], ...]
     level: str | None = None  # the default level of /quiz; None: every level
+    rounds: tuple[tuple[date, int, int], ...] = ()  # last mock interviews: (day, right, asked)
 
     @property
     def accuracy(self) -> float | None:
@@ -84,6 +85,10 @@ def progress(turn: Turn) -> Progress:
         streak=person_streak(turn),
         weakest=tuple(weakest[:3]),
         level=turn.person.level,
+        rounds=tuple(
+            (local_date(ended, turn.person.timezone), right, asked)
+            for ended, right, asked in interviews.recent_scores(turn.session, turn.person.id)
+        ),
     )
 
 
@@ -112,6 +117,11 @@ def describe(progress: Progress) -> str:
         f"- Streak: {_days(progress.streak.current)} (best {_days(progress.streak.best)})",
         f"- /quiz level: {progress.level or 'every level'} (change it with /level)",
     ]
+    if progress.rounds:
+        scores = ", ".join(
+            f"{right}/{asked} on {day:%d %b}" for day, right, asked in progress.rounds
+        )
+        lines.append(f"- Last mock interviews: {scores}")
     weak = [w for w in progress.weakest if w[2] < w[1]]
     if weak:
         lines += ["", "**Weakest topics**", ""]

@@ -30,6 +30,7 @@ class Turn:
     scheduler: Scheduler
     is_admin: bool = False
     can_push: bool = True  # the platform can send unprompted (the terminal cannot)
+    interview_seconds: int = 60  # a mock interview's time limit per question
     account: Person | None = None
 
     @property

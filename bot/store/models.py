@@ -29,6 +29,8 @@ __all__ = [
     "Chat",
     "Delivery",
     "InboxUpdate",
+    "Interview",
+    "InterviewAnswer",
     "LinkAttempt",
     "LinkCode",
     "Meta",
@@ -170,6 +172,10 @@ class Ask(Base):
     platform_ref: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
     is_daily: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The mock interview round it belongs to; its answers are graded there, not on the spot.
+    interview_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interviews.id", ondelete="SET NULL"), nullable=True, default=None
+    )
 
 
 class Review(Base):
@@ -276,6 +282,55 @@ class LinkAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Interview(Base):
+    """A timed mock interview round: for one person, or for everyone in a group.
+
+    `deadline` is when the question on screen times out; it is claimed (set to NULL) by one
+    atomic UPDATE before anything acts on it, so of several processes exactly one does.
+    `running_key` is set only while the round runs and is unique: one round at a time per
+    person (`person:ID`) and per group (`chat:ID`)."""
+
+    __tablename__ = "interviews"
+    __table_args__ = (Index("ix_interviews_state_deadline", "state", "deadline"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(  # who started it
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    is_group: Mapped[bool] = mapped_column(Boolean, default=False)
+    running_key: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
+    state: Mapped[str] = mapped_column(String(16))  # running, finished, stopped, abandoned
+    level: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    question_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    seconds: Mapped[int] = mapped_column(Integer)  # the time limit of each question
+    position: Mapped[int] = mapped_column(Integer, default=0)  # of the question on screen
+    current_ask_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    asked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    revealed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_activity: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class InterviewAnswer(Base):
+    """One person's result on one question of a round; unique so an answer counts once."""
+
+    __tablename__ = "interview_answers"
+    __table_args__ = (UniqueConstraint("interview_id", "position", "person_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(ForeignKey("questions.id"))
+    outcome: Mapped[str] = mapped_column(String(10))  # right, wrong, timeout, rated
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a card's own rating
+    seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Meta(Base):

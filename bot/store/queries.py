@@ -401,6 +401,7 @@ def create_ask(
     person_id: int | None,
     now: datetime,
     is_daily: bool = False,
+    interview_id: int | None = None,
 ) -> int:
     """Record that a question was put to a chat; returns the ask's id."""
     values = {
@@ -409,6 +410,7 @@ def create_ask(
         "person_id": person_id,
         "created_at": now,
         "is_daily": is_daily,
+        "interview_id": interview_id,
     }
     return int(session.connection().execute(_insert_ask(), values).scalar_one())
 
