@@ -41,6 +41,7 @@ from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, Tex
 from bot.core.handler import Core
 from bot.core.replies import (
     APOLOGY,
+    DATABASE_AWAY_RETRY,
     AnswerTally,
     CardPrompt,
     ChoicePrompt,
@@ -246,12 +247,17 @@ class SlackAdapter:
 
     async def _on_request(self, request: web.Request) -> web.Response:
         body = await request.text()
-        key = _inbox_key(_parse(body))
+        parsed = _parse(body)
+        key = _inbox_key(parsed)
         if key is not None and self._verifier.is_valid_request(body, dict(request.headers)):
             # Stored before Slack hears back: a crash from here on means it is handled after
             # the restart; a retry of something stored already is answered and dropped.
             stored = _stored(body, request.content_type)
-            if not await self.core.receive(PLATFORM, [(key, stored)]):
+            try:
+                fresh = await self.core.receive(PLATFORM, [(key, stored)])
+            except Exception as error:
+                return _database_away(parsed, error)
+            if not fresh:
                 return web.Response(text="")
         try:
             bolt_request = AsyncBoltRequest(
@@ -513,6 +519,15 @@ def _parse_message_ref(ref: str | None) -> tuple[str, str] | None:
         return None
     channel, _, ts = ref.removeprefix("slack:").partition(":")
     return (channel, ts) if channel and ts else None
+
+
+def _database_away(parsed: dict[str, Any], error: Exception) -> web.Response:
+    """The request could not be stored. A slash command is answered with a word to the
+    person (Slack shows it to them alone); anything else gets a 503, which Slack retries."""
+    log.warning("cannot store a Slack request (%s: the database?)", type(error).__name__)
+    if "command" in parsed:
+        return web.Response(text=DATABASE_AWAY_RETRY)
+    return web.Response(status=503, text="the database is unavailable")
 
 
 def _parse(body: str) -> dict[str, Any]:

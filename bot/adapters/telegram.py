@@ -18,7 +18,14 @@ from aiohttp import web
 from telegram import BotCommand, Poll, Update
 from telegram import Message as TelegramMessage
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -45,6 +52,7 @@ from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, Pol
 from bot.core.handler import Core
 from bot.core.replies import (
     APOLOGY,
+    DATABASE_AWAY,
     AnswerTally,
     Button,
     ChoicePrompt,
@@ -186,6 +194,7 @@ class TelegramAdapter:
         arrived: the next getUpdates' offset confirms a batch, and is asked for only once the
         batch is in the database, so a crash never loses an update."""
         bot, offset, delay = self.application.bot, 0, FIRST_RETRY_SECONDS
+        told_to_wait: set[int] = set()
         while True:
             try:
                 updates = await bot.get_updates(
@@ -193,7 +202,6 @@ class TelegramAdapter:
                     timeout=int(self.poll_timeout),
                     allowed_updates=ALLOWED_UPDATES,
                 )
-                fresh = set(await self.core.receive(PLATFORM, [_stored(u) for u in updates]))
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -203,12 +211,41 @@ class TelegramAdapter:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_SECONDS)
                 continue
+            try:
+                fresh = set(await self.core.receive(PLATFORM, [_stored(u) for u in updates]))
+            except Exception as error:
+                # The batch stays unconfirmed, so Telegram keeps it: handled once the database
+                # is back. Meanwhile whoever wrote hears why the answer waits.
+                log.warning(
+                    "cannot store Telegram updates (%s: the database?); they stay with "
+                    "Telegram, retrying in %.0f s",
+                    type(error).__name__,
+                    delay,
+                )
+                await self._tell_to_wait([u for u in updates if u.update_id not in told_to_wait])
+                told_to_wait.update(u.update_id for u in updates)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
+                continue
             delay = FIRST_RETRY_SECONDS
+            told_to_wait.clear()
             for update in updates:
                 if _key(update) in fresh:
                     await self.application.update_queue.put(update)
             if updates:
                 offset = updates[-1].update_id + 1
+
+    async def _tell_to_wait(self, updates: list[Update]) -> None:
+        """Say, once per update, that its answer waits for the database."""
+        for update in updates:
+            try:
+                if update.callback_query is not None:
+                    await update.callback_query.answer(DATABASE_AWAY)
+                elif _addressed_to_us(update):
+                    assert update.effective_chat is not None
+                    await self.application.bot.send_message(update.effective_chat.id, DATABASE_AWAY)
+            except TelegramError as error:
+                log.warning("could not say the answer waits (%s)", type(error).__name__)
 
     async def _looked_at(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Runs after the handlers, for every update: done with it, handled or ignored."""
@@ -418,6 +455,14 @@ class TelegramAdapter:
 
 def webhook_path(webhook_url: str) -> str:
     return urlsplit(webhook_url).path or "/telegram/webhook"
+
+
+def _addressed_to_us(update: Update) -> bool:
+    """A message the bot would answer: anything in a private chat, a command in a group."""
+    message, chat = update.message, update.effective_chat
+    if message is None or chat is None:
+        return False
+    return chat.type == "private" or (message.text or "").startswith("/")
 
 
 def _key(update: Update) -> str:

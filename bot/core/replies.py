@@ -11,6 +11,8 @@ from bot.core.progress_data import ProgressData
 
 __all__ = [
     "APOLOGY",
+    "DATABASE_AWAY",
+    "DATABASE_AWAY_RETRY",
     "AnswerTally",
     "Button",
     "CardPrompt",
@@ -27,6 +29,14 @@ __all__ = [
 
 # What every platform says when handling failed on our side.
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+# What the bot says while its database is away: when the platform keeps the update for us
+# (Telegram), and when it does not (a Slack slash command).
+DATABASE_AWAY = (
+    "Sorry, I cannot reach my database right now. I will answer this as soon as it is back."
+)
+DATABASE_AWAY_RETRY = (
+    "Sorry, I cannot reach my database right now. Please send that again in a minute."
+)
 
 
 @dataclass(frozen=True)

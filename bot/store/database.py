@@ -12,6 +12,7 @@ inside a transaction.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -20,9 +21,12 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["Database"]
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -103,6 +107,15 @@ class Database:
         *args: Any,
         **kwargs: Any,
     ) -> T:
+        try:
+            with sessions() as session, session.begin():
+                return work(session, *args, **kwargs)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        # The server dropped the connection (a restart, a failover, pg_terminate_backend):
+        # nothing was committed, and the pool has let go of the old connections. Once more.
+        log.warning("the database connection was lost; retrying the transaction once")
         with sessions() as session, session.begin():
             return work(session, *args, **kwargs)
 

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from bot.store.models import (
     Ask,
     Chat,
+    Interview,
+    InterviewAnswer,
     LinkAttempt,
     LinkCode,
     Person,
@@ -106,7 +108,14 @@ def merge(session: Session, keep: Person, gone: Person) -> None:
                 setattr(mine, field, getattr(theirs, field))
         session.delete(theirs)
     session.flush()
-    for model in (Review, Ask, Subscription):
+    # A round of theirs still running ends: one learner runs one round at a time.
+    session.execute(
+        update(Interview)
+        .where(Interview.person_id == gone.id, Interview.running_key.is_not(None))
+        .values(state="stopped", running_key=None, deadline=None, ended_at=Interview.last_activity),
+        execution_options={"synchronize_session": False},
+    )
+    for model in (Review, Ask, Subscription, Interview, InterviewAnswer):
         session.execute(
             update(model).where(model.person_id == gone.id).values(person_id=keep.id),
             execution_options={"synchronize_session": False},

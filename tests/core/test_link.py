@@ -173,3 +173,12 @@ async def test_leaderboard_shows_a_linked_learner_under_their_name_here(core):
     await channel.press(actions.answer(question.ask_id, question.correct_index))
     board = text_of(only(await channel.say("/leaderboard")))
     assert "ada.slack" in board and "Ada T" not in board
+
+
+async def test_link_ends_a_round_the_joining_side_had_running(core):
+    telegram, slack = on(core, "telegram"), on(core, "slack", "U7")
+    await slack.say("/interview 2 gil")
+    joined = only(await slack.say(f"/link {await link_code(telegram)}"))
+    assert "Linked" in text_of(joined)
+    restarted = await slack.say("/interview 2 gil")
+    assert isinstance(restarted[-1], ChoicePrompt)
