@@ -87,7 +87,7 @@ async def send_unsent(
 ) -> None:
     """At start: send the replies an earlier process kept in the outbox but died before
     sending, each once (a reply that fails now is logged and not tried again)."""
-    for key, chat_id, replies in await core.unsent(platform):
+    for _key, chat_id, replies in await core.unsent(platform):
         try:
             await send(chat_id, replies)
         except Exception as error:
@@ -96,4 +96,3 @@ async def send_unsent(
                 platform,
                 type(error).__name__,
             )
-        core.replies_sent(key)

@@ -85,6 +85,7 @@ class Core:
         self._reload_content = reload_content
         self._outbox = outbox
         self._pending = PendingWrites(self._write_alone)
+        self._started = clock()
         self._seen_here: set[tuple[str, str, str]] = set()
         # Inbox keys this process handled, until looked_at: True when replies were kept for it.
         self._claimed: dict[str, bool] = {}
@@ -166,9 +167,10 @@ class Core:
 
     async def unsent(self, platform: str) -> list[tuple[str, str, list[Reply]]]:
         """Replies an earlier process kept but died before sending: (inbox key, chat,
-        replies). Replies older than a few minutes are dropped instead, with a log line."""
+        replies), taken so that no other process sends them too. Replies older than a few
+        minutes are dropped instead, with a log line."""
         fresh_since = self.clock() - UNSENT_REPLIES_KEPT_FOR
-        dropped, rows = await self.db.write(_take_unsent, platform, fresh_since)
+        dropped, rows = await self.db.write(_take_unsent, platform, fresh_since, self._started)
         if dropped:
             log.warning(
                 "%s: dropped the unsent replies to %d updates handled more than %d minutes ago",
@@ -182,12 +184,7 @@ class Core:
                 unsent.append((key, chat, decode_replies(stored)))
             except (ValueError, TypeError, KeyError):
                 log.warning("%s: unreadable kept replies for one update, dropped", platform)
-                self._pending.sent(key)
         return unsent
-
-    def replies_sent(self, inbox_key: str) -> None:
-        """Kept replies went out (after a restart): clear them from the outbox."""
-        self._pending.sent(inbox_key)
 
     async def close(self) -> None:
         await self._pending.close()
@@ -440,9 +437,12 @@ class Core:
 
 
 def _take_unsent(
-    session: Session, platform: str, fresh_since: datetime
+    session: Session, platform: str, fresh_since: datetime, started: datetime
 ) -> tuple[int, list[tuple[str, str, str]]]:
-    return inbox.drop_unsent(session, platform, fresh_since), inbox.unsent(session, platform)
+    """Only replies of updates handled before this process started: the replies of updates
+    it handled itself are its own to send."""
+    dropped = inbox.drop_unsent(session, platform, fresh_since)
+    return dropped, inbox.take_unsent(session, platform, fresh_since, started)
 
 
 def _keep(session: Session, inbox_key: str | None, chat: Chat | None, replies: list[Reply]) -> bool:

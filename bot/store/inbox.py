@@ -22,7 +22,7 @@ __all__ = [
     "mark_sent",
     "prune",
     "store",
-    "unsent",
+    "take_unsent",
     "waiting",
 ]
 
@@ -97,14 +97,31 @@ def _mark_sent() -> Any:
     return update(table).where(table.c.key == bindparam("inbox_key")).values(replies=None)
 
 
-def unsent(session: Session, platform: str) -> list[tuple[str, str, str]]:
-    """Replies a process kept but did not send (it died): (key, chat, replies), oldest first."""
+def take_unsent(
+    session: Session, platform: str, handled_after: datetime, handled_before: datetime
+) -> list[tuple[str, str, str]]:
+    """Take the replies kept for updates handled in the window and never sent: (key, chat,
+    replies), oldest first. Taken means cleared, and locked while taken, so of two processes
+    starting at once only one sends each."""
     rows = session.execute(
-        select(InboxUpdate.key, InboxUpdate.reply_to, InboxUpdate.replies)
-        .where(InboxUpdate.platform == platform, InboxUpdate.replies.is_not(None))
+        select(InboxUpdate.id, InboxUpdate.key, InboxUpdate.reply_to, InboxUpdate.replies)
+        .where(
+            InboxUpdate.platform == platform,
+            InboxUpdate.replies.is_not(None),
+            InboxUpdate.handled_at >= handled_after,
+            InboxUpdate.handled_at < handled_before,
+        )
         .order_by(InboxUpdate.id)
-    )
-    return [(key, reply_to or "", replies or "") for key, reply_to, replies in rows]
+        .with_for_update(skip_locked=True)
+    ).all()
+    if rows:
+        session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.id.in_([row.id for row in rows]))
+            .values(replies=None),
+            execution_options={"synchronize_session": False},
+        )
+    return [(row.key, row.reply_to or "", row.replies or "") for row in rows]
 
 
 def drop_unsent(session: Session, platform: str, handled_before: datetime) -> int:
