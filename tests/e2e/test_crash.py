@@ -1,6 +1,7 @@
 """kill -9 in the middle of a burst: every update is handled once, after the restart if not
-before, and every reply is sent, after the restart if not before (Telegram polling, Slack over
-HTTP). A reply sent just before the kill may be sent again: the README says when and why."""
+before, and every reply is sent, after the restart if not before (Telegram polling, Telegram
+webhook with two processes, Slack over HTTP; on SQLite and PostgreSQL). A reply sent just
+before the kill may be sent again: the README says when and why."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from bot.store.models import Ask, Chat, InboxUpdate
 from tests.e2e.bot_process import BotProcess
 from tests.e2e.test_run_command import operator_env
+from tests.e2e.test_two_processes import SECRET, post
 from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi, SlackSender, SlackUser
 from tests.fakes.telegram_api import FakeTelegram, user
 
@@ -175,3 +177,67 @@ def _asks_by_chat(db) -> Counter[str]:
                 select(Chat.platform_chat_id).join(Ask, Ask.chat_id == Chat.id)
             )
         )
+
+
+async def test_two_webhook_processes_one_killed_handle_every_update_once(
+    db, database_url, tmp_path
+):
+    """Telegram delivers by webhook to two processes behind a load balancer; one is killed in
+    the middle of a burst, Telegram retries what failed on the other, the killed one restarts."""
+    telegram = FakeTelegram()
+    await telegram.start()
+    env = operator_env(
+        database_url,
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_API_URL=telegram.base_url,
+        TELEGRAM_WEBHOOK_URL="https://bot.example/telegram/hook",
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        LOG_LEVEL="INFO",
+    )
+    bots = [BotProcess(env, tmp_path), BotProcess(env, tmp_path)]
+    restarted = BotProcess(env, tmp_path)
+    try:
+        await asyncio.gather(*(bot.start() for bot in bots))
+        async with aiohttp.ClientSession() as http:
+
+            async def deliver(update: dict, first_choice: int) -> None:
+                """Telegram's side: until a process answers 200 (it has stored the update)."""
+                for bot in (bots[first_choice], bots[1 - first_choice]):
+                    try:
+                        if await post(http, bot, update) == 200:
+                            return
+                    except aiohttp.ClientError:
+                        continue  # the process died: try again on the other
+                raise AssertionError("no process took the update")
+
+            burst = [
+                asyncio.create_task(
+                    deliver(telegram.update_json("message", telegram.message(p, "/quiz")), n % 2)
+                )
+                for n, p in enumerate(PEOPLE)
+            ]
+            await telegram.wait_for("sendPoll", 4, timeout=30)
+            killed = bots[0].process
+            assert killed is not None
+            killed.kill()
+            await killed.wait()
+            sent_before_the_kill = len(telegram.sent("sendPoll"))
+            await asyncio.gather(*burst)
+
+        await restarted.start()  # takes over what the killed one stored and did not handle
+        async with asyncio.timeout(60):
+            while _handled(db) < len(PEOPLE):
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # replies still being sent
+        codes = await asyncio.gather(restarted.terminate(), bots[1].terminate())
+        assert codes == [0, 0]
+    finally:
+        await telegram.stop()
+
+    asks = _asks_by_chat(db)
+    assert asks == Counter({str(person["id"]): 1 for person in PEOPLE}), "each /quiz handled once"
+    polls = Counter(str(params["chat_id"]) for params in telegram.sent("sendPoll"))
+    assert set(polls) == {str(person["id"]) for person in PEOPLE}, "somebody got no question"
+    assert sum(polls.values()) - len(PEOPLE) <= sent_before_the_kill
+    assert telegram.refusals == []
