@@ -423,6 +423,36 @@ async def test_daily_push_to_a_blocked_chat_pauses_it(core, clock, telegram, db)
     assert not subscription.active and "blocked" in subscription.paused_reason
 
 
+async def test_a_failing_telegram_during_a_daily_fan_out_delays_pushes_but_loses_none(
+    core, clock, telegram
+):
+    from datetime import UTC, datetime
+
+    from tests.conftest import daily_ticker
+
+    people = [user(7000 + n, f"P{n}") for n in range(6)]
+    clock.set(datetime(2026, 3, 2, 5, 0, tzinfo=UTC))
+    server = await start_bot(core, telegram)
+    try:
+        for person in people:
+            telegram.send_text(person, "/daily 07:30 UTC")
+        await telegram.wait_for("sendMessage", len(people))
+        ticker = daily_ticker(core, {"telegram": server.adapters[0]})
+        # Telegram answers 502 to every try of the first pushes, retries included.
+        telegram.fail_next("sendPoll", 502, "Bad Gateway", count=4 * len(people))
+        clock.set(datetime(2026, 3, 2, 7, 30, tzinfo=UTC))
+        first = await ticker.tick()
+        assert first.retrying > 0 and first.failed == 0
+        for minute in range(31, 40):
+            clock.set(datetime(2026, 3, 2, 7, minute, tzinfo=UTC))
+            await ticker.tick()
+    finally:
+        await server.stop()
+    delivered = [c for c in telegram.calls if c.method == "sendPoll" and c.status == 200]
+    pushed = [int(call.params["chat_id"]) for call in delivered]
+    assert sorted(pushed) == sorted(person["id"] for person in people), "one push each"
+
+
 async def test_an_error_in_one_update_gets_an_apology_and_the_bot_goes_on(bot, telegram):
     telegram.fail_next("sendPoll", 400, "Bad Request: something Telegram did not like")
     telegram.send_text(ADA, "/quiz")

@@ -29,6 +29,7 @@ _COUNT = re.compile(r"list of (\d+)-(\d+)")
 class Call:
     method: str
     params: dict[str, Any]
+    status: int = 200  # what the fake answered
 
 
 @dataclass(frozen=True)
@@ -100,11 +101,14 @@ class FakeTelegram:
             self.held.append(Call(method, params))
             self._new_call.set()
             await asyncio.Event().wait()  # until the bot gives up or the fake stops
+        status = 500
         try:
-            return await self._answer(method, params)
+            response = await self._answer(method, params)
+            status = response.status
+            return response
         finally:
             if method != "getUpdates":
-                self.calls.append(Call(method, params))
+                self.calls.append(Call(method, params, status))
                 self._new_call.set()
 
     async def _answer(self, method: str, params: dict[str, Any]) -> web.Response:
