@@ -18,6 +18,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -168,10 +169,25 @@ class SlackAdapter:
 
     def _register(self) -> None:
         app = self.app
+        app.middleware(self._store_socket_mode_request)
         app.command(re.compile(r"^/"))(self._then_done(self._on_command))
         app.action(_BUTTON)(self._then_done(self._on_button))
         app.event("app_home_opened")(self._then_done(self._on_home_opened))
         app.event("message")(self._then_done(self._on_message))
+
+    async def _store_socket_mode_request(
+        self, request: AsyncBoltRequest, next_: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        """In Socket Mode the acknowledgement goes back over the socket when a listener acks:
+        the request is stored in the inbox first, as `_on_request` does over HTTP. A
+        redelivery of one stored already is acknowledged and dropped."""
+        if request.mode == "socket_mode":
+            key = _inbox_key(request.body)
+            if key is not None:
+                stored = _stored(json.dumps(request.body), "application/json")
+                if not await self.core.receive(PLATFORM, [(key, stored)]):
+                    return BoltResponse(status=200, body="")
+        return await next_()
 
     def _then_done(self, listener: Callable[..., Awaitable[None]]) -> Callable[..., Any]:
         """The listener, then the inbox told the request was looked at (handled or not)."""

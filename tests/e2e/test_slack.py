@@ -393,6 +393,42 @@ async def test_socket_mode_receives_commands_without_a_public_address(core, slac
         await server.stop()
 
 
+async def test_socket_mode_stores_a_command_before_acking_and_drops_a_redelivery(core, slack, db):
+    from sqlalchemy import select
+
+    from bot.store.models import InboxUpdate
+    from tests.fakes.slack_api import APP_TOKEN
+
+    client = build_client(BOT_TOKEN, slack.base_url)
+    server = BotServer(core, [SlackAdapter(core, client, SIGNING_SECRET, app_token=APP_TOKEN)])
+    await server.start()
+    command = {
+        "command": "/quiz",
+        "text": "gil",
+        "user_id": ADA.id,
+        "user_name": ADA.name,
+        "channel_id": ADA_DM,
+        "channel_name": "directmessage",
+        "team_id": "T0TEAM",
+        "trigger_id": "trigger-socket-1",
+        "response_url": slack.response_url("socket"),
+    }
+    try:
+        first = await slack.push_over_socket("slash_commands", command)
+        await slack.wait_for("chat.postMessage")
+        again = await slack.push_over_socket("slash_commands", command)  # Slack retrying
+        async with asyncio.timeout(5):
+            while {first, again} - {ack["envelope_id"] for ack in slack.socket_acks}:
+                await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)  # a second answer would show itself
+    finally:
+        await server.stop()
+    assert len(slack.sent("chat.postMessage")) == 1
+    with db.read_session() as session:
+        (stored,) = session.execute(select(InboxUpdate)).scalars()
+    assert stored.key == "slack:trigger:trigger-socket-1" and stored.handled_at is not None
+
+
 _CONTENT_TYPES = st.sampled_from(
     ["application/x-www-form-urlencoded", "application/json", "text/plain", ""]
 )
