@@ -220,6 +220,9 @@ class Core:
                 )
             else:
                 replies, kept = await self.db.write(self._handle_in, event, now, writes, inbox_key)
+        except _HandledBefore:
+            self._pending.give_back(writes)
+            return []
         except Exception:
             self._pending.give_back(writes)
             raise
@@ -261,15 +264,6 @@ class Core:
             return None
         return self._dispatch(self._turn(session, acting, person, chat, now, event), event)
 
-    @staticmethod
-    def _first_handling(
-        session: Session, now: datetime, writes: Writes, inbox_key: str | None
-    ) -> bool:
-        """Write what rode along, and claim the update; False when it was handled before (a
-        redelivery, or a replay after a crash)."""
-        writes.apply(session, now)
-        return inbox_key is None or inbox.claim(session, inbox_key, now)
-
     def _handle_in(
         self,
         session: Session,
@@ -279,15 +273,14 @@ class Core:
         inbox_key: str | None,
     ) -> tuple[list[Reply], bool]:
         """The replies, and whether they were kept in the outbox."""
-        if not self._first_handling(session, now, writes, inbox_key):
-            return [], False
+        writes.apply(session, now)
         who = event.person
         acting, chat = queries.ensure_person_and_chat(session, who, event.chat, now)
         person = learners.learner_of(session, acting)
         if who.timezone and not person.timezone:
             person.timezone = who.timezone
         replies = self._dispatch(self._turn(session, acting, person, chat, now, event), event)
-        return replies, _keep(session, inbox_key, chat, replies)
+        return replies, _finish(session, inbox_key, now, chat, replies)
 
     def _handle_poll_answer(
         self,
@@ -300,8 +293,7 @@ class Core:
     ) -> tuple[list[Reply], bool]:
         """A poll answer names only the poll: its ask is found by this process's own recent
         links, else by the link stored in the database (a poll another process sent)."""
-        if not self._first_handling(session, now, writes, inbox_key):
-            return [], False
+        writes.apply(session, now)
         who = event.person
         acting = queries.ensure_person(
             session, who.platform, who.platform_id, who.display_name, now
@@ -312,12 +304,12 @@ class Core:
             else queries.ask_by_ref(session, event.platform_ref)
         )
         if ask is None:
-            return [], False
+            return [], _finish(session, inbox_key, now, None, [])
         chat = session.get(Chat, ask.chat_id)
         person = learners.learner_of(session, acting)
         turn = self._turn(session, acting, person, chat, now, event)
         replies = interview.answer_choice(turn, ask.id, event.option)
-        return replies, _keep(session, inbox_key, chat, replies)
+        return replies, _finish(session, inbox_key, now, chat, replies)
 
     def _turn(
         self,
@@ -445,16 +437,28 @@ def _take_unsent(
     return dropped, inbox.take_unsent(session, platform, fresh_since, started)
 
 
-def _keep(session: Session, inbox_key: str | None, chat: Chat | None, replies: list[Reply]) -> bool:
-    """Keep the replies in the outbox, in the handling's transaction, so that a process that
-    dies before sending them leaves them to be sent after the restart. A reply meant for one
-    person in a group is not kept: only its original context can show it privately."""
-    if inbox_key is None or chat is None:
+class _HandledBefore(Exception):
+    """The update was handled before (a redelivery, a replay after a crash): its effects exist,
+    and this handling's are rolled back."""
+
+
+def _finish(
+    session: Session,
+    inbox_key: str | None,
+    now: datetime,
+    chat: Chat | None,
+    replies: list[Reply],
+) -> bool:
+    """Mark the update handled and keep its replies in the outbox, in the handling's
+    transaction, so that a process that dies before sending them leaves them to be sent after
+    the restart; True when replies were kept. A reply meant for one person in a group is not
+    kept: only its original context can show it privately."""
+    if inbox_key is None:
         return False
-    if chat.is_group:
+    if chat is not None and chat.is_group:
         replies = [r for r in replies if not (isinstance(r, Message) and r.private)]
-    stored = encode_replies(replies)
-    if stored is None:
-        return False
-    inbox.keep_replies(session, inbox_key, chat.platform_chat_id, stored)
-    return True
+    stored = encode_replies(replies) if chat is not None else None
+    reply_to = chat.platform_chat_id if stored is not None and chat is not None else None
+    if not inbox.finish(session, inbox_key, now, reply_to, stored):
+        raise _HandledBefore
+    return stored is not None

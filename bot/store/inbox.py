@@ -15,9 +15,8 @@ from bot.store.models import InboxUpdate
 from bot.store.queries import insert_ignore
 
 __all__ = [
-    "claim",
     "drop_unsent",
-    "keep_replies",
+    "finish",
     "mark_handled",
     "mark_sent",
     "prune",
@@ -43,14 +42,35 @@ def store(
     ]
 
 
-def claim(session: Session, key: str, now: datetime) -> bool:
-    """Mark the update handled, in the handling's own transaction. False when it was handled
-    already (by this process before a crash, or by another): then its effects exist."""
-    claimed = session.connection().execute(_claim(), {"inbox_key": key, "at": now}).rowcount
-    if claimed:
+def finish(
+    session: Session, key: str, now: datetime, reply_to: str | None, replies: str | None
+) -> bool:
+    """Mark the update handled and keep its replies (the outbox), at the end of the handling's
+    own transaction, in one statement. False when it was handled already (by this process
+    before a crash, or by another): then its effects exist, and this handling's must go."""
+    finished = (
+        session.connection()
+        .execute(_finish(), {"inbox_key": key, "at": now, "reply_to": reply_to, "replies": replies})
+        .rowcount
+    )
+    if finished:
         return True
-    # Not in the inbox at all (an event that did not come through one): handle it.
+    # Not in the inbox at all (an event that did not come through one): nothing to mark.
     return session.execute(select(InboxUpdate.id).where(InboxUpdate.key == key)).first() is None
+
+
+@functools.cache
+def _finish() -> Any:
+    table = InboxUpdate.__table__
+    return (
+        update(table)
+        .where(table.c.key == bindparam("inbox_key"), table.c.handled_at.is_(None))
+        .values(
+            handled_at=bindparam("at"),
+            reply_to=bindparam("reply_to"),
+            replies=bindparam("replies"),
+        )
+    )
 
 
 @functools.cache
@@ -67,23 +87,6 @@ def mark_handled(session: Session, keys: Sequence[str], now: datetime) -> None:
     """Updates the bot looked at and had nothing to do with (chatter in a group)."""
     if keys:
         session.connection().execute(_claim(), [{"inbox_key": key, "at": now} for key in keys])
-
-
-def keep_replies(session: Session, key: str, reply_to: str, replies: str) -> None:
-    """The outbox: the handling's replies, in its own transaction, until they are sent."""
-    session.connection().execute(
-        _keep_replies(), {"inbox_key": key, "reply_to": reply_to, "replies": replies}
-    )
-
-
-@functools.cache
-def _keep_replies() -> Any:
-    table = InboxUpdate.__table__
-    return (
-        update(table)
-        .where(table.c.key == bindparam("inbox_key"))
-        .values(reply_to=bindparam("reply_to"), replies=bindparam("replies"))
-    )
 
 
 def mark_sent(session: Session, keys: Sequence[str]) -> None:
