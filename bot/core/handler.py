@@ -181,7 +181,7 @@ class Core:
         unsent = []
         for key, chat, stored in rows:
             try:
-                unsent.append((key, chat, decode_replies(stored)))
+                unsent.append((key, chat, decode_replies(stored, self.catalog.explanation)))
             except (ValueError, TypeError, KeyError):
                 log.warning("%s: unreadable kept replies for one update, dropped", platform)
         return unsent

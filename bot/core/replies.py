@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,17 +131,19 @@ Reply = Message | ChoicePrompt | CardPrompt | Explanation | AnswerTally | Expire
 
 
 _STORABLE: dict[str, type[Any]] = {
-    kind.__name__: kind for kind in (Message, ChoicePrompt, CardPrompt, Explanation)
+    kind.__name__: kind for kind in (Message, ChoicePrompt, CardPrompt)
 }
 
 
 def encode_replies(replies: list[Reply]) -> str | None:
     """Replies as JSON, for the outbox; None when none of them is worth sending later (a poll's
-    answer tally is stale by then)."""
+    answer tally is stale by then). An explanation is kept as its topic: the bank has its text."""
     stored = [
-        {"kind": type(reply).__name__, **dataclasses.asdict(_without_picture(reply))}
+        {"kind": "Explanation", "topic_id": reply.topic_id}
+        if isinstance(reply, Explanation)
+        else {"kind": type(reply).__name__, **dataclasses.asdict(_without_picture(reply))}
         for reply in replies
-        if type(reply).__name__ in _STORABLE
+        if isinstance(reply, Explanation) or type(reply).__name__ in _STORABLE
     ]
     return json.dumps(stored, ensure_ascii=False) if stored else None
 
@@ -152,10 +155,16 @@ def _without_picture(reply: Reply) -> Reply:
     return reply
 
 
-def decode_replies(text: str) -> list[Reply]:
+def decode_replies(text: str, explanation: Callable[[str], Explanation | None]) -> list[Reply]:
+    """The replies `encode_replies` kept; `explanation` finds a topic's explanation."""
     replies: list[Reply] = []
     for stored in json.loads(text):
-        kind = _STORABLE[stored.pop("kind")]
+        kind = stored.pop("kind")
+        if kind == "Explanation":
+            found = explanation(stored["topic_id"])
+            if found is not None:
+                replies.append(found)
+            continue
         fields = {
             name: (
                 tuple(Button(**b) for b in value)
@@ -166,5 +175,5 @@ def decode_replies(text: str) -> list[Reply]:
             )
             for name, value in stored.items()
         }
-        replies.append(kind(**fields))
+        replies.append(_STORABLE[kind](**fields))
     return replies

@@ -66,3 +66,9 @@ async def test_a_private_reply_in_a_group_is_not_kept(core, clock):
     replies = await handle_from_inbox(core, "u1", Command(ADA, GROUP, "stats", ""))
     assert isinstance(replies[0], Message) and replies[0].private
     assert await (await restarted(core, clock)).unsent("telegram") == []
+
+
+async def test_an_explanation_is_kept_as_its_topic_and_sent_whole(core, clock):
+    replies = await handle_from_inbox(core, "u1", Command(ADA, ADA_DM, "explain", "gil"))
+    ((_key, _chat, resent),) = await (await restarted(core, clock)).unsent("telegram")
+    assert resent == replies
