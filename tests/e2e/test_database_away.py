@@ -5,7 +5,7 @@ answered then; a Slack command is asked for again)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -15,20 +15,10 @@ from bot.adapters.slack import SlackAdapter, build_client
 from bot.core.replies import DATABASE_AWAY, DATABASE_AWAY_RETRY
 from bot.server import BotServer
 from tests.e2e.test_telegram import ADA, start_bot
-from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, FakeSlackApi, SlackSender, SlackUser
-from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, SlackSender, SlackUser
 from tests.postgres_admin import admin_execute
 
 ADA_ON_SLACK = SlackUser("U0ADA", "ada")
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.stop()
-    assert fake.refusals == [], "the bot sent requests Telegram would refuse"
 
 
 @contextmanager
@@ -68,15 +58,6 @@ async def test_a_command_sent_while_the_database_is_away_is_answered_when_it_is_
         ]
     finally:
         await server.stop()
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlackApi]:
-    fake = FakeSlackApi()
-    await fake.start()
-    yield fake
-    await fake.stop()
-    assert fake.refusals == [], "the bot sent requests Slack would refuse"
 
 
 async def test_a_slack_command_sent_while_the_database_is_away_gets_a_plain_answer(

@@ -23,24 +23,6 @@ CODE = re.compile(r"/link ([A-Z0-9]{4}-[A-Z0-9]{4})")
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.stop()
-    assert fake.refusals == [], "the bot sent requests Telegram would refuse"
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlackApi]:
-    fake = FakeSlackApi()
-    await fake.start()
-    yield fake
-    await fake.stop()
-    assert fake.refusals == [], "the bot sent requests Slack would refuse"
-
-
-@pytest.fixture
 async def bot(core, telegram, slack) -> AsyncIterator[BotServer]:
     adapters = [
         TelegramAdapter(core, build_application(telegram.token, telegram.base_url), poll_timeout=1),

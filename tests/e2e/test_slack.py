@@ -35,15 +35,6 @@ CHANNEL = "C0GENERAL"
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[FakeSlackApi]:
-    fake = FakeSlackApi()
-    await fake.start()
-    yield fake
-    await fake.stop()
-    assert fake.refusals == [], "the bot sent requests Slack would refuse"
-
-
-@pytest.fixture
 async def bot(core, slack) -> AsyncIterator[BotServer]:
     adapter = SlackAdapter(core, build_client(BOT_TOKEN, slack.base_url), SIGNING_SECRET)
     server = BotServer(core, [adapter])

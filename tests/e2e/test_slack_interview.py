@@ -29,15 +29,6 @@ ADA_DM = "D0ADA"
 CHANNEL = "C0GENERAL"
 
 
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlackApi]:
-    fake = FakeSlackApi()
-    await fake.start()
-    yield fake
-    await fake.stop()
-    assert fake.refusals == [], "the bot sent requests Slack would refuse"
-
-
 async def start_bot(core: Core, slack: FakeSlackApi) -> BotServer:
     adapter = SlackAdapter(core, build_client(BOT_TOKEN, slack.base_url), SIGNING_SECRET)
     rounds = InterviewService(core.db, core.catalog, make_scheduler(fuzzing=False), core.clock)

@@ -23,15 +23,6 @@ ADA = user(111, "Ada")
 BOB = user(222, "Bob")
 
 
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.stop()
-    assert fake.refusals == [], "the bot sent requests Telegram would refuse"
-
-
 async def start_bot(core, fake: FakeTelegram, **adapter_args) -> BotServer:
     application = build_application(fake.token, fake.base_url)
     adapter = TelegramAdapter(core, application, poll_timeout=1, **adapter_args)

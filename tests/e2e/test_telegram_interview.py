@@ -22,15 +22,6 @@ from tests.fakes.telegram_api import FakeTelegram, group_chat, private_chat, use
 ADA, BOB, CY = user(111, "Ada"), user(222, "Bob"), user(333, "Cy")
 
 
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.stop()
-    assert fake.refusals == [], "the bot sent requests Telegram would refuse"
-
-
 async def start_bot(core: Core, fake: FakeTelegram) -> BotServer:
     adapter = TelegramAdapter(core, build_application(fake.token, fake.base_url), poll_timeout=1)
     rounds = InterviewService(core.db, core.catalog, make_scheduler(fuzzing=False), core.clock)

@@ -1,5 +1,6 @@
 """Two `revision-bot run` processes on one database, Telegram in webhook mode behind any load
-balancer: every update handled once, every answer recorded once, every daily push sent once."""
+balancer: every update handled once, every answer recorded once, every daily push sent once,
+every mock interview question timed out once."""
 
 from __future__ import annotations
 
@@ -11,22 +12,13 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.store.models import Ask, Chat, Delivery, Review, Subscription
+from bot.store.models import Ask, Chat, Delivery, Interview, Review, Subscription
 from tests.conftest import FIXTURE_CONTENT
 from tests.e2e.bot_process import BotProcess
-from tests.fakes.telegram_api import FakeTelegram, user
+from tests.fakes.telegram_api import user
 
 ADA = user(111, "Ada")
 SECRET = "two-process-secret"
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.stop()
-    assert fake.refusals == []
 
 
 @pytest.fixture
@@ -41,6 +33,7 @@ async def two_bots(db, database_url, telegram, tmp_path) -> AsyncIterator[list[B
         "PORT": "0",
         "CONTENT_DIR": str(FIXTURE_CONTENT),
         "DAILY_TICK_SECONDS": "1",
+        "INTERVIEW_TICK_SECONDS": "0.2",
         "LOG_LEVEL": "INFO",
         "HOME": str(tmp_path),
     }
@@ -128,3 +121,33 @@ async def test_two_processes_handle_each_update_answer_and_push_once(two_bots, t
     await asyncio.sleep(3)  # several more ticks of both processes
     assert len(telegram.sent("sendPoll")) == 2
     assert await count(db, Delivery, Delivery.status == "sent") == 1
+
+
+def time_is_up(db) -> None:
+    """The question on screen ran out of time a moment ago (instead of waiting a minute)."""
+    with db.write_session() as session:
+        session.execute(
+            update(Interview)
+            .where(Interview.deadline.is_not(None))
+            .values(deadline=datetime.now(UTC) - timedelta(seconds=1))
+        )
+
+
+async def test_two_processes_time_each_question_out_once(two_bots, telegram, db):
+    first, _second = two_bots
+    start = telegram.update_json("message", telegram.message(ADA, "/interview 2 gil"))
+    async with aiohttp.ClientSession() as http:
+        assert await post(http, first, start) == 200
+    await telegram.wait_for("sendPoll")
+
+    time_is_up(db)
+    await telegram.wait_for("sendPoll", 2)
+    await asyncio.sleep(1)  # several more ticks of both processes
+    assert len(telegram.sent("sendPoll")) == 2
+
+    time_is_up(db)
+    scorecard = (await telegram.wait_for("sendMessage", 4))[-1]
+    assert "<b>Mock interview: 0 of 2 right</b>" in scorecard.params["text"]
+    await asyncio.sleep(1)
+    assert len(telegram.sent("sendPoll")) == 2
+    assert len(telegram.sent("sendMessage")) == 4  # intro, two headers, one scorecard
