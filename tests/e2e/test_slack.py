@@ -420,6 +420,36 @@ async def test_socket_mode_stores_a_command_before_acking_and_drops_a_redelivery
     assert stored.key == "slack:trigger:trigger-socket-1" and stored.handled_at is not None
 
 
+async def test_a_socket_mode_command_stored_but_not_handled_is_handled_at_start(core, slack):
+    """What a killed process left: a command stored (as the Socket Mode middleware stores it)
+    and never handled."""
+    from bot.adapters.slack import _stored
+    from tests.fakes.slack_api import APP_TOKEN
+
+    command = {
+        "command": "/explain",
+        "text": "gil",
+        "user_id": ADA.id,
+        "user_name": ADA.name,
+        "channel_id": ADA_DM,
+        "channel_name": "directmessage",
+        "team_id": "T0TEAM",
+        "trigger_id": "trigger-left-behind",
+        "response_url": slack.response_url("socket"),
+    }
+    stored = _stored(json.dumps(command), "application/json")
+    assert await core.receive("slack", [("slack:trigger:trigger-left-behind", stored)])
+    client = build_client(BOT_TOKEN, slack.base_url)
+    server = BotServer(core, [SlackAdapter(core, client, SIGNING_SECRET, app_token=APP_TOKEN)])
+    await server.start()
+    try:
+        (message,) = await slack.wait_for("chat.postMessage")
+        assert texts(message.params["blocks"]).startswith("The GIL")
+    finally:
+        await server.stop()
+    assert await core.waiting("slack") == []
+
+
 _CONTENT_TYPES = st.sampled_from(
     ["application/x-www-form-urlencoded", "application/json", "text/plain", ""]
 )
