@@ -47,7 +47,14 @@ class Database:
     slower by benchmarks/core.py; kept for that comparison).
     """
 
-    def __init__(self, url: str, *, echo: bool = False, sqlite_thread: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        sqlite_thread: bool = False,
+        sqlite_busy_timeout_ms: int = _SQLITE_BUSY_TIMEOUT_MS,
+    ) -> None:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         # Every transaction here ends in an explicit commit or rollback, so the pool's extra
@@ -58,7 +65,7 @@ class Database:
         self.engine: Engine = create_engine(url, **engine_args)
         write_engine = self.engine
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
             write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(write_engine, expire_on_commit=False)
@@ -141,7 +148,7 @@ class Database:
         self.engine.dispose()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see the SQLite
@@ -149,7 +156,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

@@ -5,6 +5,7 @@ answered then; a Slack command is asked for again)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,8 +13,12 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.adapters.slack import SlackAdapter, build_client
+from bot.core.catalog import Catalog
+from bot.core.handler import Core
 from bot.core.replies import DATABASE_AWAY, DATABASE_AWAY_RETRY
+from bot.core.srs import make_scheduler
 from bot.server import BotServer
+from bot.store.database import Database
 from tests.e2e.test_telegram import ADA, start_bot
 from tests.fakes.slack_api import BOT_TOKEN, SIGNING_SECRET, SlackSender, SlackUser
 from tests.postgres_admin import admin_execute
@@ -81,3 +86,27 @@ async def test_a_slack_command_sent_while_the_database_is_away_gets_a_plain_answ
         assert "What does the GIL allow?" in json.dumps(question.params["blocks"])
     finally:
         await server.stop()
+
+
+async def test_a_locked_sqlite_database_tells_the_person_and_answers_once_free(
+    core, db, database_url, telegram
+):
+    if not db.is_sqlite:
+        pytest.skip("SQLite's lock: another process writing for longer than the busy timeout")
+    impatient = Database(database_url, sqlite_busy_timeout_ms=200)
+    bot_core = Core(impatient, Catalog(), scheduler=make_scheduler(fuzzing=False))
+    await bot_core.load_topics()
+    server = await start_bot(bot_core, telegram)
+    other_writer = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+    try:
+        other_writer.execute("BEGIN IMMEDIATE")  # e.g. a backup or a migration, holding on
+        telegram.send_text(ADA, "/quiz gil")
+        (waiting,) = await telegram.wait_for("sendMessage", timeout=20)
+        assert waiting.params["text"] == DATABASE_AWAY
+        other_writer.execute("ROLLBACK")
+        (poll,) = await telegram.wait_for("sendPoll", timeout=30)
+        assert poll.params["question"] == "What does the GIL allow?"
+    finally:
+        other_writer.close()
+        await server.stop()
+        await impatient.dispose()
