@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from bot.core import srs
 from bot.core.replies import Message, Reply
 from bot.core.turn import Turn
 from bot.store import learners
@@ -113,7 +114,11 @@ def _join(turn: Turn, typed: str) -> list[Reply]:
                 "platforms. Send /unlink on one of them first."
             )
         ]
-    learners.merge(session, keep, turn.person)
+    for question_id in learners.merge(session, keep, turn.person):
+        # Scheduled on both sides: FSRS replays the merged history, as if on one schedule.
+        schedule, history = learners.schedule_with_history(session, keep.id, question_id)
+        if schedule is not None:
+            srs.replay(turn.scheduler, schedule, history)
     everyone = platform_list([*theirs, *ours])
     return [
         Message(

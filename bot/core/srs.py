@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import IntEnum
 
 from fsrs import Card, Rating, Scheduler, State
@@ -56,6 +56,24 @@ def apply_review(
     schedule.due = card.due
     schedule.last_review = card.last_review
     return schedule
+
+
+def replay(scheduler: Scheduler, schedule: Schedule, history: list[tuple[int, datetime]]) -> None:
+    """Rebuild the card from its whole review history, (rating, when), oldest first: what FSRS
+    would hold had every review been made on one schedule."""
+    if not history:
+        return
+    # fsrs wants datetime.UTC itself; PostgreSQL hands back its own zero-offset zone.
+    moments = [(rating, when.astimezone(UTC)) for rating, when in history]
+    card = Card(card_id=0, due=moments[0][1])
+    for rating, when in moments:
+        card, _log = scheduler.review_card(card, Rating(rating), review_datetime=when)
+    schedule.state = int(card.state)
+    schedule.step = card.step
+    schedule.stability = card.stability
+    schedule.difficulty = card.difficulty
+    schedule.due = card.due
+    schedule.last_review = card.last_review
 
 
 def retrievability(scheduler: Scheduler, stored: StoredCard, now: datetime) -> float:

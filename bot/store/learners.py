@@ -32,6 +32,7 @@ __all__ = [
     "person_by_id",
     "record_wrong_code",
     "save_code",
+    "schedule_with_history",
     "take_code",
     "wrong_codes_since",
 ]
@@ -91,18 +92,21 @@ def record_wrong_code(session: Session, person_id: int, now: datetime) -> None:
     session.execute(insert(LinkAttempt).values(person_id=person_id, at=now))
 
 
-def merge(session: Session, keep: Person, gone: Person) -> None:
+def merge(session: Session, keep: Person, gone: Person) -> list[str]:
     """Learner `gone` joins learner `keep`: every review, ask and daily question of theirs
-    becomes `keep`'s; for a question both have scheduled, the schedule reviewed last wins."""
+    becomes `keep`'s; for a question both have scheduled, the schedule reviewed last stays.
+    Returns those questions, whose schedules the caller may rebuild from the merged history."""
     ours = {
         schedule.question_id: schedule
         for schedule in session.scalars(select(Schedule).where(Schedule.person_id == keep.id))
     }
+    both: list[str] = []
     for theirs in session.scalars(select(Schedule).where(Schedule.person_id == gone.id)).all():
         mine = ours.get(theirs.question_id)
         if mine is None:
             theirs.person_id = keep.id
             continue
+        both.append(theirs.question_id)
         if _reviewed(theirs) > _reviewed(mine):
             for field in _SCHEDULE_STATE:
                 setattr(mine, field, getattr(theirs, field))
@@ -130,6 +134,7 @@ def merge(session: Session, keep: Person, gone: Person) -> None:
     keep.timezone = keep.timezone or gone.timezone
     keep.level = keep.level or gone.level
     session.expire_all()
+    return both
 
 
 def detach(session: Session, person: Person, learner: Person) -> Person:
@@ -154,6 +159,20 @@ def detach(session: Session, person: Person, learner: Person) -> Person:
     session.execute(delete(LinkCode).where(LinkCode.learner_id == learner.id))
     session.flush()
     return heir
+
+
+def schedule_with_history(
+    session: Session, person_id: int, question_id: str
+) -> tuple[Schedule | None, list[tuple[int, datetime]]]:
+    """The person's schedule for the question and every review of it, (rating, when), oldest
+    first."""
+    schedule = session.get(Schedule, (person_id, question_id))
+    history = session.execute(
+        select(Review.rating, Review.reviewed_at)
+        .where(Review.person_id == person_id, Review.question_id == question_id)
+        .order_by(Review.reviewed_at, Review.id)
+    ).all()
+    return schedule, [(rating, when) for rating, when in history]
 
 
 def _reviewed(schedule: Schedule) -> datetime:

@@ -182,3 +182,37 @@ async def test_link_ends_a_round_the_joining_side_had_running(core):
     assert "Linked" in text_of(joined)
     restarted = await slack.say("/interview 2 gil")
     assert isinstance(restarted[-1], ChoicePrompt)
+
+
+def schedule_of(db, platform: str, question_prompt: str):
+    from sqlalchemy import select
+
+    from bot.store.models import Person, Question, Schedule
+
+    with db.read_session() as session:
+        return session.execute(
+            select(Schedule.due, Schedule.stability, Schedule.difficulty)
+            .join(Person, Person.id == Schedule.person_id)
+            .join(Question, Question.id == Schedule.question_id)
+            .where(Person.platform == platform, Question.prompt == question_prompt)
+        ).one()
+
+
+async def test_a_question_answered_on_both_sides_is_rescheduled_from_the_merged_history(
+    core, clock, db
+):
+    telegram, slack = on(core, "telegram"), on(core, "slack", "U7")
+    one_schedule = on(core, "console", "c")  # answers the same, on one schedule
+    for chat in (telegram, one_schedule):
+        question = only(await chat.say("/quiz gil"))
+        wrong = (question.correct_index + 1) % len(question.options)
+        await chat.press(actions.answer(question.ask_id, wrong))
+    clock.advance(days=1)
+    for chat in (slack, one_schedule):
+        again = await answer_right(chat, "gil")
+    assert again.prompt == question.prompt  # the same question on every side
+
+    await slack.say(f"/link {await link_code(telegram)}")
+    assert schedule_of(db, "telegram", question.prompt) == schedule_of(
+        db, "console", question.prompt
+    )
