@@ -55,6 +55,7 @@ from bot.core.replies import (
     DATABASE_AWAY,
     AnswerTally,
     Button,
+    CardPrompt,
     ChoicePrompt,
     Expired,
     Message,
@@ -364,9 +365,11 @@ class TelegramAdapter:
         bot = self.application.bot
         paid_args = {"allow_paid_broadcast": True} if paid else {}
         for reply in replies:
-            if isinstance(reply, AnswerTally | Expired | Whisper):
-                # The poll shows its own count and each member's result, and closes itself
-                # when its time is up.
+            if isinstance(reply, Expired):
+                await self._close_card(reply)
+                continue
+            if isinstance(reply, AnswerTally | Whisper):
+                # The poll shows its own count and each member's result.
                 continue
             if isinstance(reply, ChoicePrompt):
                 if reply.header:
@@ -411,7 +414,10 @@ class TelegramAdapter:
                 if png is not None:  # the text was too long for a caption: the picture after it
                     await bot.send_photo(chat_id, png, filename=PICTURE_NAME, **paid_args)
                 continue
-            await self._send_text(chat_id, chunks, buttons, paid_args)
+            sent_last = await self._send_text(chat_id, chunks, buttons, paid_args)
+            if isinstance(reply, CardPrompt) and reply.time_limit:
+                # Its buttons go when its time is up (a timed poll closes itself).
+                await self.core.link_ask(reply.ask_id, _message_ref(sent_last))
 
     async def _send_text(
         self,
@@ -419,10 +425,12 @@ class TelegramAdapter:
         chunks: Sequence[str],
         buttons: Sequence[Button],
         paid_args: dict[str, bool],
-    ) -> None:
+    ) -> TelegramMessage:
+        """Send the chunks, the buttons under the last; returns the last message."""
+        sent: TelegramMessage | None = None
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            await self.application.bot.send_message(
+            sent = await self.application.bot.send_message(
                 chat_id,
                 chunk,
                 parse_mode=ParseMode.HTML,
@@ -430,6 +438,26 @@ class TelegramAdapter:
                 link_preview_options=None,
                 **paid_args,
             )
+        assert sent is not None
+        return sent
+
+    async def _close_card(self, reply: Expired) -> None:
+        """A timed card whose time is up: its note in its place, buttons gone. (A timed quiz
+        poll needs nothing: Telegram closes it.)"""
+        found = _parse_message_ref(reply.platform_ref)
+        if found is None:
+            return
+        chat_id, message_id = found
+        shown = (
+            f"**Question:** {reply.prompt}\n\n{reply.markdown}" if reply.prompt else reply.markdown
+        )
+        chunks, _buttons = render(Message(shown))
+        try:
+            await self.application.bot.edit_message_text(
+                chunks[0], chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+            )
+        except BadRequest as error:
+            log.warning("could not close a timed card: %s", error)
 
     async def _edit(self, source: TelegramMessage, reply: Message) -> None:
         chunks, buttons = render(reply)
@@ -451,6 +479,21 @@ class TelegramAdapter:
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(buttons) if last and buttons else None,
                 )
+
+
+def _message_ref(message: TelegramMessage) -> str:
+    return f"telegram:{message.chat_id}:{message.message_id}"
+
+
+def _parse_message_ref(ref: str | None) -> tuple[int, int] | None:
+    """'telegram:111:901' -> (111, 901); None for anything else (a poll id)."""
+    if not ref or not ref.startswith("telegram:"):
+        return None
+    chat, _, message = ref.removeprefix("telegram:").partition(":")
+    try:
+        return int(chat), int(message)
+    except ValueError:
+        return None
 
 
 def webhook_path(webhook_url: str) -> str:

@@ -109,6 +109,25 @@ async def test_a_mock_interview_plays_to_its_scorecard_with_a_timeout(bot, teleg
     assert [label for label, _ in buttons(scorecard.params)] == ["Study The GIL"]
 
 
+async def test_a_card_whose_time_is_up_loses_its_buttons(bot, telegram, clock):
+    telegram.send_text(ADA, "/interview 3 gil")
+    for count in (1, 2):  # both polls run out of time; Telegram closes them itself
+        await telegram.wait_for("sendPoll", count)
+        clock.advance(seconds=61)
+        await tick(bot)
+    card = next(c for c in reversed(telegram.calls) if c.method == "sendMessage")
+    assert "When does a thread release the GIL?" in card.params["text"]
+
+    await asyncio.sleep(0.3)  # the card's link rides along, or goes alone after 0.2 s
+    clock.advance(seconds=61)
+    await tick(bot)
+    (closed,) = await telegram.wait_for("editMessageText")
+    assert closed.params["chat_id"] in (ADA["id"], str(ADA["id"]))
+    assert "When does a thread release the GIL?" in closed.params["text"]
+    assert "Time's up (60 s)" in closed.params["text"]
+    assert "reply_markup" not in closed.params
+
+
 async def test_stop_ends_the_round_with_a_partial_scorecard(bot, telegram, clock):
     telegram.send_text(ADA, "/interview gil")
     await telegram.wait_for("sendPoll")
