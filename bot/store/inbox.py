@@ -73,20 +73,14 @@ def _finish() -> Any:
     )
 
 
-@functools.cache
-def _claim() -> Any:
-    table = InboxUpdate.__table__
-    return (
-        update(table)
-        .where(table.c.key == bindparam("inbox_key"), table.c.handled_at.is_(None))
-        .values(handled_at=bindparam("at"))
-    )
-
-
 def mark_handled(session: Session, keys: Sequence[str], now: datetime) -> None:
-    """Updates the bot looked at and had nothing to do with (chatter in a group)."""
+    """Updates the bot looked at and had nothing to do with (chatter in a group), or answered
+    from a read transaction: handled, with no replies to keep."""
     if keys:
-        session.connection().execute(_claim(), [{"inbox_key": key, "at": now} for key in keys])
+        session.connection().execute(
+            _finish(),
+            [{"inbox_key": key, "at": now, "reply_to": None, "replies": None} for key in keys],
+        )
 
 
 def mark_sent(session: Session, keys: Sequence[str]) -> None:
