@@ -14,7 +14,14 @@ from bot.core.replies import Reply
 if TYPE_CHECKING:
     from bot.core.handler import Core
 
-__all__ = ["Adapter", "DeliveryFailed", "retry_until_reachable", "send_unsent"]
+__all__ = [
+    "Adapter",
+    "DeliveryFailed",
+    "message_ref",
+    "parse_message_ref",
+    "retry_until_reachable",
+    "send_unsent",
+]
 
 log = logging.getLogger(__name__)
 
@@ -96,3 +103,19 @@ async def send_unsent(
                 platform,
                 type(error).__name__,
             )
+
+
+def message_ref(platform: str, chat_id: str, message_id: str) -> str:
+    """What an adapter links to an ask (`Core.link_ask`) for a message it may edit later,
+    such as a timed question: 'slack:C123:1700000000.000100'."""
+    return f"{platform}:{chat_id}:{message_id}"
+
+
+def parse_message_ref(platform: str, ref: str | None) -> tuple[str, str] | None:
+    """(chat, message) from a reference `message_ref` made for this platform; None for
+    anything else (a Telegram poll's id, another platform's message)."""
+    prefix = f"{platform}:"
+    if not ref or not ref.startswith(prefix):
+        return None
+    chat_id, _, message_id = ref.removeprefix(prefix).partition(":")
+    return (chat_id, message_id) if chat_id and message_id else None

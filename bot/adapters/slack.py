@@ -32,7 +32,13 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.base import DeliveryFailed, retry_until_reachable, send_unsent
+from bot.adapters.base import (
+    DeliveryFailed,
+    message_ref,
+    parse_message_ref,
+    retry_until_reachable,
+    send_unsent,
+)
 from bot.adapters.slack_blocks import expired_message, home_view, render, sections, tally_blocks
 from bot.charts import progress_png
 from bot.config import Settings
@@ -476,7 +482,9 @@ class SlackAdapter:
                     if isinstance(reply, ChoicePrompt | CardPrompt) and reply.time_limit:
                         # A timed question is edited when its time is up, maybe by another
                         # process: where it is goes into the database with its ask.
-                        await self.core.link_ask(reply.ask_id, _message_ref(channel, posted))
+                        await self.core.link_ask(
+                            reply.ask_id, message_ref(PLATFORM, channel, posted.get("ts", ""))
+                        )
 
             if isinstance(reply, Message) and reply.picture is not None:
                 await self._send_picture(channel, reply, user_id=user_id)
@@ -514,7 +522,7 @@ class SlackAdapter:
 
     async def _close_question(self, reply: Expired) -> None:
         """Show a timed question's note (time's up, answered) in its place, buttons gone."""
-        found = _parse_message_ref(reply.platform_ref)
+        found = parse_message_ref(PLATFORM, reply.platform_ref)
         if found is None:
             return
         channel, ts = found
@@ -523,18 +531,6 @@ class SlackAdapter:
             await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         except SlackApiError as error:
             log.warning("could not close a timed question: %s", _error_code(error))
-
-
-def _message_ref(channel: str, posted: Any) -> str:
-    return f"slack:{channel}:{posted.get('ts', '')}"
-
-
-def _parse_message_ref(ref: str | None) -> tuple[str, str] | None:
-    """'slack:C123:1700000000.000100' -> ('C123', '1700000000.000100')."""
-    if not ref or not ref.startswith("slack:"):
-        return None
-    channel, _, ts = ref.removeprefix("slack:").partition(":")
-    return (channel, ts) if channel and ts else None
 
 
 def _database_away(parsed: dict[str, Any], error: Exception) -> web.Response:

@@ -40,6 +40,8 @@ from bot.adapters.base import (
     FIRST_RETRY_SECONDS,
     MAX_RETRY_SECONDS,
     DeliveryFailed,
+    message_ref,
+    parse_message_ref,
     retry_until_reachable,
     send_unsent,
 )
@@ -417,7 +419,8 @@ class TelegramAdapter:
             sent_last = await self._send_text(chat_id, chunks, buttons, paid_args)
             if isinstance(reply, CardPrompt) and reply.time_limit:
                 # Its buttons go when its time is up (a timed poll closes itself).
-                await self.core.link_ask(reply.ask_id, _message_ref(sent_last))
+                ref = message_ref(PLATFORM, str(sent_last.chat_id), str(sent_last.message_id))
+                await self.core.link_ask(reply.ask_id, ref)
 
     async def _send_text(
         self,
@@ -444,8 +447,8 @@ class TelegramAdapter:
     async def _close_card(self, reply: Expired) -> None:
         """A timed card whose time is up: its note in its place, buttons gone. (A timed quiz
         poll needs nothing: Telegram closes it.)"""
-        found = _parse_message_ref(reply.platform_ref)
-        if found is None:
+        found = parse_message_ref(PLATFORM, reply.platform_ref)
+        if found is None or not found[1].isdigit():
             return
         chat_id, message_id = found
         shown = (
@@ -454,7 +457,7 @@ class TelegramAdapter:
         chunks, _buttons = render(Message(shown))
         try:
             await self.application.bot.edit_message_text(
-                chunks[0], chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+                chunks[0], chat_id=chat_id, message_id=int(message_id), parse_mode=ParseMode.HTML
             )
         except BadRequest as error:
             log.warning("could not close a timed card: %s", error)
@@ -479,21 +482,6 @@ class TelegramAdapter:
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard(buttons) if last and buttons else None,
                 )
-
-
-def _message_ref(message: TelegramMessage) -> str:
-    return f"telegram:{message.chat_id}:{message.message_id}"
-
-
-def _parse_message_ref(ref: str | None) -> tuple[int, int] | None:
-    """'telegram:111:901' -> (111, 901); None for anything else (a poll id)."""
-    if not ref or not ref.startswith("telegram:"):
-        return None
-    chat, _, message = ref.removeprefix("telegram:").partition(":")
-    try:
-        return int(chat), int(message)
-    except ValueError:
-        return None
 
 
 def webhook_path(webhook_url: str) -> str:
