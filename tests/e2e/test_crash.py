@@ -47,21 +47,12 @@ async def test_a_killed_polling_bot_handles_every_update_once_after_restart(
         sent_before_the_kill = len(telegram.sent("sendPoll"))
 
         await restarted.start()
-        async with asyncio.timeout(60):
-            while _handled(db) < len(PEOPLE):
-                await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)  # replies still being sent
+        await _all_handled(db)
         assert await restarted.terminate() == 0
     finally:
         await telegram.stop()
 
-    asks = _asks_by_chat(db)
-    assert asks == Counter({str(person["id"]): 1 for person in PEOPLE}), "each /quiz handled once"
-    polls = Counter(str(params["chat_id"]) for params in telegram.sent("sendPoll"))
-    assert set(polls) == {str(person["id"]) for person in PEOPLE}, "somebody got no question"
-    # Sent before the kill but not yet marked sent: sent again (at most those).
-    assert sum(polls.values()) - len(PEOPLE) <= sent_before_the_kill
-    assert telegram.refusals == []
+    _every_quiz_handled_once_and_answered(db, telegram, sent_before_the_kill)
 
 
 async def test_a_reply_kept_before_the_kill_is_sent_after_the_restart(db, database_url, tmp_path):
@@ -99,6 +90,26 @@ async def test_a_reply_kept_before_the_kill_is_sent_after_the_restart(db, databa
     finally:
         await telegram.stop()
     assert _asks_by_chat(db) == Counter({str(ada["id"]): 1}), "the /quiz was handled once"
+    assert telegram.refusals == []
+
+
+async def _all_handled(db) -> None:
+    """Until every person's /quiz is handled, and a moment more for replies being sent."""
+    async with asyncio.timeout(60):
+        while _handled(db) < len(PEOPLE):
+            await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)
+
+
+def _every_quiz_handled_once_and_answered(
+    db, telegram: FakeTelegram, sent_before_the_kill: int
+) -> None:
+    asks = _asks_by_chat(db)
+    assert asks == Counter({str(person["id"]): 1 for person in PEOPLE}), "each /quiz handled once"
+    polls = Counter(str(params["chat_id"]) for params in telegram.sent("sendPoll"))
+    assert set(polls) == {str(person["id"]) for person in PEOPLE}, "somebody got no question"
+    # Sent before the kill but not yet marked sent: sent again (at most those).
+    assert sum(polls.values()) - len(PEOPLE) <= sent_before_the_kill
     assert telegram.refusals == []
 
 
@@ -226,18 +237,10 @@ async def test_two_webhook_processes_one_killed_handle_every_update_once(
             await asyncio.gather(*burst)
 
         await restarted.start()  # takes over what the killed one stored and did not handle
-        async with asyncio.timeout(60):
-            while _handled(db) < len(PEOPLE):
-                await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)  # replies still being sent
+        await _all_handled(db)
         codes = await asyncio.gather(restarted.terminate(), bots[1].terminate())
         assert codes == [0, 0]
     finally:
         await telegram.stop()
 
-    asks = _asks_by_chat(db)
-    assert asks == Counter({str(person["id"]): 1 for person in PEOPLE}), "each /quiz handled once"
-    polls = Counter(str(params["chat_id"]) for params in telegram.sent("sendPoll"))
-    assert set(polls) == {str(person["id"]) for person in PEOPLE}, "somebody got no question"
-    assert sum(polls.values()) - len(PEOPLE) <= sent_before_the_kill
-    assert telegram.refusals == []
+    _every_quiz_handled_once_and_answered(db, telegram, sent_before_the_kill)
