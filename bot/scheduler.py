@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -54,22 +56,17 @@ class DailyTicker:
     def start(self) -> None:
         # The tick runs in UTC whatever the host's zone; APScheduler's default misfire grace of
         # one second would drop a tick delayed by a busy loop.
-        scheduler = AsyncIOScheduler(timezone=UTC)
         trigger = (
             CronTrigger(second=0, timezone=UTC)
             if self.interval_seconds == 60
             else IntervalTrigger(seconds=self.interval_seconds, timezone=UTC)
         )
-        scheduler.add_job(
+        self._scheduler = _tick_with(
             self.tick,
             trigger,
             id="daily-tick",
             misfire_grace_time=max(1, self.interval_seconds - 10),
-            coalesce=True,
-            max_instances=1,
         )
-        scheduler.start()
-        self._scheduler = scheduler
 
     def shutdown(self) -> None:
         if self._scheduler is not None:
@@ -142,18 +139,13 @@ class RoundTicker:
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        scheduler.add_job(
+        self._scheduler = _tick_with(
             self.tick,
             IntervalTrigger(seconds=self.interval_seconds, timezone=UTC),
             id="interview-tick",
             next_run_time=datetime.now(UTC),
             misfire_grace_time=None,
-            coalesce=True,
-            max_instances=1,
         )
-        scheduler.start()
-        self._scheduler = scheduler
 
     def shutdown(self) -> None:
         if self._scheduler is not None:
@@ -185,3 +177,14 @@ class RoundTicker:
             log.exception("interview step to %s:%s failed", message.platform, message.chat_id)
             return False
         return True
+
+
+def _tick_with(
+    tick: Callable[[], Awaitable[object]], trigger: BaseTrigger, **job: Any
+) -> AsyncIOScheduler:
+    """A scheduler running `tick` on `trigger`, in UTC, one run at a time (runs it missed
+    while busy collapse into one)."""
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.add_job(tick, trigger, coalesce=True, max_instances=1, **job)
+    scheduler.start()
+    return scheduler
