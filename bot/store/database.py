@@ -1,18 +1,24 @@
 """The engine and units of work. One event is one transaction, and one transaction is one plain
-function of a session, run in one hop from async code:
+function, run in one hop from async code:
 
-    replies = await db.write(handle_command, event, now)   # def handle_command(session, ...)
+    replies = await db.write_tx(handle_command, event, now)   # def handle_command(tx, ...)
+    await db.write(pause_chat, platform, chat_id)               # def pause_chat(session, ...)
+
+`write_tx`/`read_tx` hand the function a `Tx` (prepared statements on the driver's connection,
+and an ORM session on demand); `write`/`read` hand it that ORM session directly.
 
 On SQLite the function runs inline on the event loop (a local file: a small transaction costs
 less than a hand-off to a thread); on PostgreSQL it runs in a small thread pool through the
-synchronous psycopg driver, so a slow network round trip never stalls the loop. Nothing awaits
-inside a transaction.
+synchronous psycopg driver, so a slow network round trip never stalls the loop. Each of those
+(the loop, each pool thread) keeps one connection open: no pool checkout per transaction.
+Nothing awaits inside a transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -24,7 +30,9 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database"]
+from bot.store.tx import Tx
+
+__all__ = ["Database", "Tx"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +78,9 @@ class Database:
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(write_engine, expire_on_commit=False)
         self._executor: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._kept: list[Connection] = []
         if not self.is_sqlite:
             self._executor = ThreadPoolExecutor(_POSTGRES_WORKERS, thread_name_prefix="db")
         elif sqlite_thread:
@@ -79,13 +90,25 @@ class Database:
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run `work(session, *args)` in a read transaction, in one hop."""
-        return await self._run(partial(self._in_transaction, self._read, work, *args, **kwargs))
+        return await self._run(partial(self._in_transaction, False, _orm(work), args, kwargs))
 
     async def write(
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run `work(session, *args)` in a write transaction, committed when it returns."""
-        return await self._run(partial(self._in_transaction, self._write, work, *args, **kwargs))
+        return await self._run(partial(self._in_transaction, True, _orm(work), args, kwargs))
+
+    async def read_tx(
+        self, work: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `work(tx, *args)` in a read transaction, in one hop."""
+        return await self._run(partial(self._in_transaction, False, work, args, kwargs))
+
+    async def write_tx(
+        self, work: Callable[Concatenate[Tx, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `work(tx, *args)` in a write transaction, committed when it returns."""
+        return await self._run(partial(self._in_transaction, True, work, args, kwargs))
 
     async def run(self, work: Callable[[], T]) -> T:
         """Run synchronous database work that manages its own connection (migrations)."""
@@ -107,24 +130,50 @@ class Database:
             return call()
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    @staticmethod
-    def _in_transaction(
-        sessions: sessionmaker[Session],
-        work: Callable[..., T],
-        *args: Any,
-        **kwargs: Any,
-    ) -> T:
+    def _in_transaction(self, write: bool, work: Callable[..., T], args: Any, kwargs: Any) -> T:
         try:
-            with sessions() as session, session.begin():
-                return work(session, *args, **kwargs)
+            return self._once(write, work, args, kwargs)
         except DBAPIError as error:
             if not error.connection_invalidated:
                 raise
         # The server dropped the connection (a restart, a failover, pg_terminate_backend):
         # nothing was committed, and the pool has let go of the old connections. Once more.
         log.warning("the database connection was lost; retrying the transaction once")
-        with sessions() as session, session.begin():
-            return work(session, *args, **kwargs)
+        return self._once(write, work, args, kwargs)
+
+    def _once(self, write: bool, work: Callable[..., T], args: Any, kwargs: Any) -> T:
+        connection = self._connection()
+        if self.is_sqlite:
+            connection.execution_options(sqlite_begin="IMMEDIATE" if write else "")
+        tx = Tx(connection)
+        try:
+            with connection.begin():
+                result = work(tx, *args, **kwargs)
+                tx.finish()
+            return result
+        except BaseException:
+            if connection.invalidated:
+                self._forget_connection(connection)
+            raise
+        finally:
+            tx.close()
+
+    def _connection(self) -> Connection:
+        """This thread's connection, opened on first use and kept."""
+        connection: Connection | None = getattr(self._local, "connection", None)
+        if connection is None or connection.closed:
+            connection = self.engine.connect()
+            self._local.connection = connection
+            with self._lock:
+                self._kept.append(connection)
+        return connection
+
+    def _forget_connection(self, connection: Connection) -> None:
+        self._local.connection = None
+        with self._lock:
+            if connection in self._kept:
+                self._kept.remove(connection)
+        connection.close()
 
     def serialize(self, connection: Connection | Session) -> None:
         """Hold a database-wide lock until the current transaction ends (PostgreSQL advisory
@@ -145,7 +194,20 @@ class Database:
     async def dispose(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
+        with self._lock:
+            kept, self._kept = self._kept, []
+        for connection in kept:
+            connection.close()
         self.engine.dispose()
+
+
+def _orm(work: Callable[..., T]) -> Callable[..., T]:
+    """A unit of work over an ORM session, run as one over a `Tx`."""
+
+    def over_session(tx: Tx, *args: Any, **kwargs: Any) -> T:
+        return work(tx.session, *args, **kwargs)
+
+    return over_session
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
