@@ -8,7 +8,7 @@ from bot.core.link import platform_list
 from bot.core.lookup import parse_level
 from bot.core.replies import Button, Message, Reply
 from bot.core.turn import Turn
-from bot.store import learners, queries
+from bot.store import event_queries, learners, queries
 
 __all__ = ["confirm_forget", "forget", "level", "welcome"]
 
@@ -39,12 +39,12 @@ def level(turn: Turn, args: str) -> list[Reply]:
             Message(f"/quiz asks **{current}** questions. `/level any` asks every level again.")
         ]
     if word in {"any", "all", "off"}:
-        turn.person.level = None
+        event_queries.change_person(turn.tx, turn.person, level=None)
         return [Message("Done: /quiz asks questions of every level.")]
     chosen, rest = parse_level(word)
     if chosen is None or rest:
         return [Message(f"“{args[:30]}” is not a level. Use {choices} or `/level any`.")]
-    turn.person.level = chosen
+    event_queries.change_person(turn.tx, turn.person, level=chosen)
     return [
         Message(
             f"Done: /quiz now asks **{chosen}** questions. "
@@ -54,7 +54,7 @@ def level(turn: Turn, args: str) -> list[Reply]:
 
 
 def confirm_forget(turn: Turn, _args: str = "") -> list[Reply]:
-    together = learners.members(turn.session, turn.person)
+    together = learners.members(turn.session, turn.person.id)
     where = (
         "on this platform"
         if len(together) == 1

@@ -12,6 +12,7 @@ from bot.core.replies import Button, Explanation
 from bot.store import queries
 from bot.store.meta import bank_version
 from bot.store.models import Topic
+from bot.store.rows import QuestionRow, question_row
 
 __all__ = ["Catalog", "explanation_of"]
 
@@ -26,6 +27,7 @@ class Catalog:
         self.version: str | None = None
         self._topics: dict[str, Topic] = {}
         self._explanations: dict[str, Explanation] = {}
+        self._questions: dict[str, QuestionRow] = {}
 
     def load(self, session: Session) -> None:
         """(Re)build the index from the database."""
@@ -36,6 +38,11 @@ class Catalog:
         )
         self._topics = {topic.id: topic for topic in topics}
         self._explanations = {}
+        self._questions = {q.id: question_row(q) for q in queries.all_questions(session)}
+
+    def question(self, question_id: str) -> QuestionRow | None:
+        """A question of the bank this catalog was built from (retired ones included)."""
+        return self._questions.get(question_id)
 
     def explanation(self, topic_id: str) -> Explanation | None:
         """The topic's explanation as every platform shows it, built once per bank version."""

@@ -15,6 +15,7 @@ from bot.core.replies import Message, Reply
 from bot.core.stats import person_streak
 from bot.core.timefmt import humanize_delta
 from bot.core.turn import Turn
+from bot.store import event_queries
 from bot.store.daily import subscription_for_chat
 from bot.store.models import Subscription
 
@@ -116,10 +117,9 @@ def _daily(turn: Turn, args: str) -> Message:
     subscription.active = True
     subscription.paused_reason = None
     subscription.next_push_at = next_at
-    turn.chat.timezone = zone
+    event_queries.change_chat(turn.tx, turn.chat, timezone=zone)
     if not turn.in_group:
-        turn.person.timezone = zone
-        turn.person.unreachable = False
+        event_queries.change_person(turn.tx, turn.person, timezone=zone, unreachable=False)
     who = "this group" if turn.in_group else "you"
     local = f"{wanted.hour:02d}:{wanted.minute:02d} {zone}"
     return Message(

@@ -22,9 +22,10 @@ from bot.core.pushtime import following_push, push_day, push_instant, skip_misse
 from bot.core.replies import Reply
 from bot.core.turn import Turn
 from bot.store import daily as store
-from bot.store.database import Database
+from bot.store.database import Database, Tx
 from bot.store.models import Delivery, Subscription
 from bot.store.queries import pause_chat
+from bot.store.rows import chat_row, person_row
 
 __all__ = ["STALE_CLAIM", "DailyService", "Push", "PushOutcome"]
 
@@ -77,13 +78,14 @@ class DailyService:
         """Claim up to a batch of the pushes due now on these platforms."""
         if not platforms:
             return []
-        return await self.db.write(self._claim, platforms, self.clock())
+        return await self.db.write_tx(self._claim, platforms, self.clock())
 
     async def record(self, outcomes: Sequence[PushOutcome]) -> None:
         if outcomes:
             await self.db.write(_record, outcomes, self.clock())
 
-    def _claim(self, session: Session, platforms: frozenset[str], now: datetime) -> list[Push]:
+    def _claim(self, tx: Tx, platforms: frozenset[str], now: datetime) -> list[Push]:
+        session = tx.session
         pushes: list[Push] = []
         for subscription, chat, person in store.due_subscriptions(
             session, now, platforms, self.batch_size
@@ -101,7 +103,7 @@ class DailyService:
             )
             if not won:
                 continue
-            turn = Turn(session, person, chat, now, self.catalog, self.scheduler)
+            turn = Turn(tx, person_row(person), chat_row(chat), now, self.catalog, self.scheduler)
             replies = prepare_push(turn)
             pushes.append(Push(subscription.id, day, chat.platform, chat.platform_chat_id, replies))
         return pushes

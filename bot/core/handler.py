@@ -29,9 +29,9 @@ from bot.core.stats import Progress, progress
 from bot.core.turn import Turn
 from bot.logs import bind_update
 from bot.metrics import Metrics
-from bot.store import inbox, learners, queries
-from bot.store.database import Database
-from bot.store.models import Ask, Chat, Person
+from bot.store import event_queries, inbox, queries
+from bot.store.database import Database, Tx
+from bot.store.rows import ChatRow, PersonRow
 
 __all__ = ["Core"]
 
@@ -133,7 +133,7 @@ class Core:
 
     async def progress(self, who: PersonRef) -> Progress:
         """A person's progress, for platforms that show it outside a chat (Slack's App Home)."""
-        return await self.db.write(self._progress, who, self.clock())
+        return await self.db.write_tx(self._progress, who, self.clock())
 
     async def mark_unreachable(self, platform: str, chat_id: str, reason: str) -> None:
         """The platform refused for good (bot blocked, channel gone): stop pushing to the chat."""
@@ -149,7 +149,7 @@ class Core:
         arrived, in one transaction; returns the keys that are new (not redeliveries)."""
         if not updates:
             return []
-        return await self.db.write(inbox.store, platform, updates, self.clock())
+        return await self.db.write_tx(event_queries.store_updates, platform, updates, self.clock())
 
     async def waiting(self, platform: str) -> list[tuple[str, str]]:
         """Updates stored but never handled (the process died first): handle them again."""
@@ -204,7 +204,7 @@ class Core:
             and not self._pending
             and self._seen(event.person, event.chat)
         ):
-            read = await self.db.read(self._handle_known, event, now)
+            read = await self.db.read_tx(self._handle_known, event, now)
             if read is not None:
                 # Marked handled by the next write: a crash before it repeats a reply that
                 # changed nothing, which is cheaper than a write transaction for every read.
@@ -215,11 +215,13 @@ class Core:
         try:
             if isinstance(event, PollAnswer):
                 known = self._pending.recent_links.get(event.platform_ref)
-                replies, kept = await self.db.write(
+                replies, kept = await self.db.write_tx(
                     self._handle_poll_answer, event, now, writes, inbox_key, known
                 )
             else:
-                replies, kept = await self.db.write(self._handle_in, event, now, writes, inbox_key)
+                replies, kept = await self.db.write_tx(
+                    self._handle_in, event, now, writes, inbox_key
+                )
         except _HandledBefore:
             self._pending.give_back(writes)
             return []
@@ -250,41 +252,41 @@ class Core:
         self._seen_here.add(key)
         return False
 
-    def _handle_known(self, session: Session, event: Event, now: datetime) -> list[Reply] | None:
+    def _handle_known(self, tx: Tx, event: Event, now: datetime) -> list[Reply] | None:
         """The read-only path; None when the person or chat is new or changed (then the event
         is handled again in a write transaction)."""
         assert not isinstance(event, PollAnswer)
         who = event.person
-        known = queries.known_person_and_chat(session, who, event.chat)
+        known = event_queries.known_person_and_chat(tx, who, event.chat)
         if known is None:
             return None
         acting, chat = known
-        person = learners.learner_of(session, acting)
+        person = event_queries.learner_of(tx, acting)
         if who.timezone and not person.timezone:
             return None
-        return self._dispatch(self._turn(session, acting, person, chat, now, event), event)
+        return self._dispatch(self._turn(tx, acting, person, chat, now, event), event)
 
     def _handle_in(
         self,
-        session: Session,
+        tx: Tx,
         event: Command | Text | ButtonPress,
         now: datetime,
         writes: Writes,
         inbox_key: str | None,
     ) -> tuple[list[Reply], bool]:
         """The replies, and whether they were kept in the outbox."""
-        writes.apply(session, now)
+        writes.apply(tx, now)
         who = event.person
-        acting, chat = queries.ensure_person_and_chat(session, who, event.chat, now)
-        person = learners.learner_of(session, acting)
+        acting, chat = event_queries.ensure_person_and_chat(tx, who, event.chat, now)
+        person = event_queries.learner_of(tx, acting)
         if who.timezone and not person.timezone:
-            person.timezone = who.timezone
-        replies = self._dispatch(self._turn(session, acting, person, chat, now, event), event)
-        return replies, _finish(session, inbox_key, now, chat, replies)
+            event_queries.change_person(tx, person, timezone=who.timezone)
+        replies = self._dispatch(self._turn(tx, acting, person, chat, now, event), event)
+        return replies, _finish(tx, inbox_key, now, chat, replies)
 
     def _handle_poll_answer(
         self,
-        session: Session,
+        tx: Tx,
         event: PollAnswer,
         now: datetime,
         writes: Writes,
@@ -293,35 +295,35 @@ class Core:
     ) -> tuple[list[Reply], bool]:
         """A poll answer names only the poll: its ask is found by this process's own recent
         links, else by the link stored in the database (a poll another process sent)."""
-        writes.apply(session, now)
+        writes.apply(tx, now)
         who = event.person
-        acting = queries.ensure_person(
-            session, who.platform, who.platform_id, who.display_name, now
+        acting = event_queries.ensure_person(
+            tx, who.platform, who.platform_id, who.display_name, now
         )
         ask = (
-            session.get(Ask, known_ask_id)
+            event_queries.ask(tx, known_ask_id)
             if known_ask_id is not None
-            else queries.ask_by_ref(session, event.platform_ref)
+            else event_queries.ask_by_ref(tx, event.platform_ref)
         )
         if ask is None:
-            return [], _finish(session, inbox_key, now, None, [])
-        chat = session.get(Chat, ask.chat_id)
-        person = learners.learner_of(session, acting)
-        turn = self._turn(session, acting, person, chat, now, event)
+            return [], _finish(tx, inbox_key, now, None, [])
+        chat = event_queries.chat_by_id(tx, ask.chat_id)
+        person = event_queries.learner_of(tx, acting)
+        turn = self._turn(tx, acting, person, chat, now, event)
         replies = interview.answer_choice(turn, ask.id, event.option)
-        return replies, _finish(session, inbox_key, now, chat, replies)
+        return replies, _finish(tx, inbox_key, now, chat, replies)
 
     def _turn(
         self,
-        session: Session,
-        acting: Person,
-        person: Person,
-        chat: Chat | None,
+        tx: Tx,
+        acting: PersonRow,
+        person: PersonRow,
+        chat: ChatRow | None,
         now: datetime,
         event: Event,
     ) -> Turn:
         return Turn(
-            session,
+            tx,
             person,
             chat,
             now,
@@ -387,14 +389,12 @@ class Core:
             return account.forget(turn, confirmed=action.topic == "yes")
         return [Message("That button no longer works. Try /quiz.", private=True)]
 
-    def _progress(self, session: Session, who: PersonRef, now: datetime) -> Progress:
-        acting = queries.ensure_person(
-            session, who.platform, who.platform_id, who.display_name, now
+    def _progress(self, tx: Tx, who: PersonRef, now: datetime) -> Progress:
+        acting = event_queries.ensure_person(
+            tx, who.platform, who.platform_id, who.display_name, now
         )
-        person = learners.learner_of(session, acting)
-        return progress(
-            Turn(session, person, None, now, self.catalog, self.scheduler, account=acting)
-        )
+        person = event_queries.learner_of(tx, acting)
+        return progress(Turn(tx, person, None, now, self.catalog, self.scheduler, account=acting))
 
     # --- commands the core runs itself --------------------------------------------------------
 
@@ -425,7 +425,7 @@ class Core:
         return Message(f"Broadcast on its way to {len(chats)} subscribed chat(s).")
 
     async def _write_alone(self, writes: Writes) -> None:
-        await self.db.write(writes.apply, self.clock())
+        await self.db.write_tx(writes.apply, self.clock())
 
 
 def _take_unsent(
@@ -443,10 +443,10 @@ class _HandledBefore(Exception):
 
 
 def _finish(
-    session: Session,
+    tx: Tx,
     inbox_key: str | None,
     now: datetime,
-    chat: Chat | None,
+    chat: ChatRow | None,
     replies: list[Reply],
 ) -> bool:
     """Mark the update handled and keep its replies in the outbox, in the handling's
@@ -459,6 +459,6 @@ def _finish(
         replies = [r for r in replies if not (isinstance(r, Message) and r.private)]
     stored = encode_replies(replies) if chat is not None else None
     reply_to = chat.platform_chat_id if stored is not None and chat is not None else None
-    if not inbox.finish(session, inbox_key, now, reply_to, stored):
+    if not event_queries.finish_update(tx, inbox_key, now, reply_to, stored):
         raise _HandledBefore
     return stored is not None

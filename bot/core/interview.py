@@ -26,9 +26,10 @@ from bot.core.replies import (
 from bot.core.scorecard import group_leaderboard, member_results, scorecard
 from bot.core.srs import Recall, rating_for_choice
 from bot.core.turn import Turn
+from bot.store import event_queries
 from bot.store import interviews as store
-from bot.store import queries
 from bot.store.models import Interview
+from bot.store.rows import question_row
 
 __all__ = [
     "ABANDON_AFTER",
@@ -207,14 +208,14 @@ def time_up(turn: Turn, interview: Interview) -> list[Reply]:
     """The question on screen ran out of time (its deadline was claimed): a timeout for the
     person, or the end of this question for a group; then the next question or the end."""
     if interview.current_ask_id is not None and not interview.is_group:
-        found = queries.ask_and_question(turn.session, interview.current_ask_id, turn.person.id)
+        found = quiz.find_asked(turn, interview.current_ask_id)
         if found is not None:
-            correct = False if found[1].kind == "choice" else None
-            quiz.record(turn, quiz.Asked(*found), Recall.AGAIN, correct)
+            correct = False if found.question.kind == "choice" else None
+            quiz.record(turn, found, Recall.AGAIN, correct)
         _record(turn, interview, "timeout", float(interview.seconds))
     if interview.is_group:
         answered = (
-            queries.answers_to_ask(turn.session, interview.current_ask_id)
+            event_queries.answers_to_ask(turn.tx, interview.current_ask_id)
             if interview.current_ask_id is not None
             else 0
         )
@@ -256,7 +257,7 @@ def _ask_current(turn: Turn, interview: Interview) -> list[Reply]:
             )
             prompt = quiz.put_question(
                 turn,
-                question,
+                question_row(question),
                 header=header,
                 interview_id=interview.id,
                 time_limit=interview.seconds,
@@ -303,7 +304,7 @@ def _group_answer(
         return [Message("You already answered this one; your first answer counts.", private=True)]
     taken = _seconds_since(interview.asked_at, turn.now)
     _record(turn, interview, "right" if correct else "wrong", taken)
-    answered = queries.answers_to_ask(turn.session, checked.ask.id)
+    answered = event_queries.answers_to_ask(turn.tx, checked.ask.id)
     return [AnswerTally(ask_id=checked.ask.id, answers=answered)]
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fsrs import Scheduler
-from sqlalchemy.orm import Session
 
 from bot.core.catalog import Catalog
 from bot.core.clock import Clock
@@ -21,8 +20,9 @@ from bot.core.interview import ABANDON_AFTER, close, time_up
 from bot.core.replies import Reply
 from bot.core.turn import Turn
 from bot.store import interviews as store
-from bot.store.database import Database
+from bot.store.database import Database, Tx
 from bot.store.models import Interview
+from bot.store.rows import chat_row, person_row
 
 __all__ = ["InterviewService", "RoundMessage"]
 
@@ -59,18 +59,17 @@ class InterviewService:
         on these platforms; what to send for each."""
         if not platforms:
             return []
-        return await self.db.write(self._claim, platforms, self.clock())
+        return await self.db.write_tx(self._claim, platforms, self.clock())
 
-    def _claim(
-        self, session: Session, platforms: frozenset[str], now: datetime
-    ) -> list[RoundMessage]:
+    def _claim(self, tx: Tx, platforms: frozenset[str], now: datetime) -> list[RoundMessage]:
+        session = tx.session
         messages = [
-            self._step(session, interview_id, now, time_up)
+            self._step(tx, interview_id, now, time_up)
             for interview_id in store.claim_expired(session, now, platforms, self.batch_size)
         ]
         idle_since = now - ABANDON_AFTER
         messages += [
-            self._step(session, interview_id, now, _abandoned)
+            self._step(tx, interview_id, now, _abandoned)
             for interview_id in store.claim_abandoned(
                 session, idle_since, platforms, self.batch_size
             )
@@ -79,16 +78,16 @@ class InterviewService:
 
     def _step(
         self,
-        session: Session,
+        tx: Tx,
         interview_id: int,
         now: datetime,
         step: Callable[[Turn, Interview], list[Reply]],
     ) -> RoundMessage:
-        interview, chat, person = store.context(session, interview_id)
+        interview, chat, person = store.context(tx.session, interview_id)
         turn = Turn(
-            session,
-            person,
-            chat,
+            tx,
+            person_row(person),
+            chat_row(chat),
             now,
             self.catalog,
             self.scheduler,

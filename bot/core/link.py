@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from bot.core import srs
@@ -11,6 +12,7 @@ from bot.core.replies import Message, Reply
 from bot.core.turn import Turn
 from bot.store import learners
 from bot.store.models import Person
+from bot.store.rows import PersonRow
 
 __all__ = ["CODE_LIFETIME", "link", "platform_list", "unlink"]
 
@@ -47,11 +49,14 @@ def link(turn: Turn, args: str) -> list[Reply]:
 
 def unlink(turn: Turn, _args: str) -> list[Reply]:
     """Detach this platform; it keeps a copy of the progress so far."""
-    together = learners.members(turn.session, turn.person)
+    session = turn.session
+    together = learners.members(session, turn.person.id)
     if len(together) == 1:
         return [Message("This account is not linked to another platform. /link joins one.")]
     here = _platform_name(turn.acting)
-    learners.detach(turn.session, turn.acting, turn.person)
+    acting, learner = session.get(Person, turn.acting.id), session.get(Person, turn.person.id)
+    assert acting is not None and learner is not None
+    learners.detach(session, acting, learner)
     others = platform_list([m for m in together if m.id != turn.acting.id])
     return [
         Message(
@@ -65,7 +70,7 @@ def unlink(turn: Turn, _args: str) -> list[Reply]:
 def _new_code(turn: Turn) -> list[Reply]:
     code = "".join(secrets.choice(_ALPHABET) for _ in range(_CODE_LENGTH))
     learners.save_code(turn.session, turn.person.id, _hashed(code), turn.now + CODE_LIFETIME)
-    together = learners.members(turn.session, turn.person)
+    together = learners.members(turn.session, turn.person.id)
     shown = f"{code[:4]}-{code[4:]}"
     lines = []
     if len(together) > 1:
@@ -103,8 +108,8 @@ def _join(turn: Turn, typed: str) -> list[Reply]:
     keep = learners.learner_of(session, found)
     if keep.id == turn.person.id:
         return [Message("You are linked already. /link shows where.")]
-    ours = learners.members(session, turn.person)
-    theirs = learners.members(session, keep)
+    ours = learners.members(session, turn.person.id)
+    theirs = learners.members(session, keep.id)
     shared = {m.platform for m in ours} & {m.platform for m in theirs}
     if shared:
         both = platform_list([m for m in ours if m.platform in shared])
@@ -114,7 +119,9 @@ def _join(turn: Turn, typed: str) -> list[Reply]:
                 "platforms. Send /unlink on one of them first."
             )
         ]
-    for question_id in learners.merge(session, keep, turn.person):
+    gone = session.get(Person, turn.person.id)
+    assert gone is not None
+    for question_id in learners.merge(session, keep, gone):
         # Scheduled on both sides: FSRS replays the merged history, as if on one schedule.
         schedule, history = learners.schedule_with_history(session, keep.id, question_id)
         if schedule is not None:
@@ -133,11 +140,11 @@ def _hashed(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def _platform_name(person: Person) -> str:
+def _platform_name(person: Person | PersonRow) -> str:
     return _PLATFORM_NAMES.get(person.platform, person.platform)
 
 
-def platform_list(people: list[Person]) -> str:
+def platform_list(people: Sequence[Person | PersonRow]) -> str:
     names = list(dict.fromkeys(_platform_name(p) for p in people))
     if len(names) <= 1:
         return "".join(names)

@@ -16,9 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
-from bot.store import inbox, queries
+from bot.store import event_queries
+from bot.store.tx import Tx
 
 __all__ = ["PendingWrites", "Writes"]
 
@@ -37,14 +36,14 @@ class Writes:
     def __bool__(self) -> bool:
         return bool(self.links or self.handled or self.sent)
 
-    def apply(self, session: Session, now: datetime) -> None:
+    def apply(self, tx: Tx, now: datetime) -> None:
         """Write them in the caller's transaction."""
         if self.links:
-            queries.set_ask_refs(session, self.links)
+            event_queries.set_ask_refs(tx, self.links)
         if self.handled:
-            inbox.mark_handled(session, sorted(self.handled), now)
+            event_queries.mark_handled(tx, sorted(self.handled), now)
         if self.sent:
-            inbox.mark_sent(session, sorted(self.sent))
+            event_queries.mark_sent(tx, sorted(self.sent))
 
 
 class PendingWrites:

@@ -9,17 +9,20 @@ from bot.core.replies import AnswerTally, Button, CardPrompt, ChoicePrompt, Mess
 from bot.core.srs import Recall, apply_review, rating_for_choice
 from bot.core.timefmt import humanize_delta, short_utc
 from bot.core.turn import Turn
-from bot.store import queries
-from bot.store.models import Ask, Question, Schedule
+from bot.store import event_queries, queries
+from bot.store.models import Question
+from bot.store.rows import AskRow, QuestionRow, ScheduleRow, question_row
 
 __all__ = [
     "Asked",
     "answer_choice",
     "ask_next",
     "checked_ask",
+    "find_asked",
     "grade_card",
     "grade_choice",
     "put_question",
+    "question",
     "rate_card",
     "record",
     "reveal_card",
@@ -50,17 +53,28 @@ def ask_next(
     if turn.in_group:
         chosen = queries.next_group_question(turn.session, turn.chat.id, scope)
     else:
-        chosen = queries.next_due_question(turn.session, turn.person.id, turn.now, scope)
+        chosen = event_queries.next_due_question(turn.tx, turn.person.id, turn.now, scope)
         if chosen is None:
-            chosen = queries.next_new_question(turn.session, turn.person.id, scope)
-    if chosen is None:
+            chosen = event_queries.next_new_question(turn.tx, turn.person.id, scope)
+    found = question(turn, chosen) if chosen is not None else None
+    if found is None:
         return [_nothing_due(turn, scope)]
-    return [put_question(turn, chosen, header=header, is_daily=is_daily)]
+    return [put_question(turn, found, header=header, is_daily=is_daily)]
+
+
+def question(turn: Turn, question_id: str) -> QuestionRow | None:
+    """A question as the bank holds it: from the catalog, or from the database when a
+    `content sync` added it since the catalog was built."""
+    found = turn.catalog.question(question_id)
+    if found is None:
+        stored = turn.session.get(Question, question_id)
+        found = question_row(stored) if stored is not None else None
+    return found
 
 
 def put_question(
     turn: Turn,
-    question: Question,
+    question: QuestionRow,
     header: str = "",
     is_daily: bool = False,
     *,
@@ -72,8 +86,8 @@ def put_question(
     assert turn.chat is not None
     title = topic_title(turn, question.topic_id)
     asked_of = None if turn.in_group else turn.person.id
-    ask_id = queries.create_ask(
-        turn.session,
+    ask_id = event_queries.create_ask(
+        turn.tx,
         turn.chat.id,
         question.id,
         asked_of,
@@ -87,7 +101,7 @@ def put_question(
             ask_id=ask_id,
             topic_title=title,
             prompt=question.prompt,
-            options=tuple(question.options),
+            options=question.options,
             correct_index=question.correct_index,
             why=question.why,
             header=header,
@@ -126,26 +140,36 @@ def _nothing_due(turn: Turn, asked: queries.QuestionScope) -> Message:
 
 @dataclass(frozen=True)
 class Asked:
-    ask: Ask
-    question: Question
-    schedule: Schedule | None  # the person's, before this answer
+    ask: AskRow
+    question: QuestionRow
+    schedule: ScheduleRow | None  # the person's, before this answer
+
+
+def find_asked(turn: Turn, ask_id: int) -> Asked | None:
+    """The ask, its question and the turn's person's schedule for it."""
+    found = event_queries.ask_and_schedule(turn.tx, ask_id, turn.person.id)
+    if found is None:
+        return None
+    ask, schedule = found
+    asked = question(turn, ask.question_id)
+    return Asked(ask, asked, schedule) if asked is not None else None
 
 
 def checked_ask(turn: Turn, ask_id: int) -> Asked | Message:
     """The ask behind a button or answer, if this person in this chat may act on it."""
-    found = queries.ask_and_question(turn.session, ask_id, turn.person.id)
+    found = find_asked(turn, ask_id)
     if found is None:
         return Message(
             "That question is no longer available. Try /quiz for a new one.", private=True
         )
-    ask, question, schedule = found
+    ask = found.ask
     if (turn.chat is not None and ask.chat_id != turn.chat.id) or (
         ask.person_id is not None and ask.person_id != turn.person.id
     ):
         return Message(
             "That button is not for you. Try /quiz for a question of your own.", private=True
         )
-    return Asked(ask, question, schedule)
+    return found
 
 
 def answer_choice(turn: Turn, ask_id: int, option: int) -> list[Reply]:
@@ -189,7 +213,7 @@ def grade_choice(turn: Turn, checked: Asked, option: int) -> list[Reply]:
         )
     ]
     if turn.in_group:
-        answers = queries.answers_to_ask(turn.session, ask.id)
+        answers = event_queries.answers_to_ask(turn.tx, ask.id)
         replies.append(AnswerTally(ask_id=ask.id, answers=answers))
     return replies
 
@@ -256,11 +280,11 @@ def grade_card(turn: Turn, checked: Asked, rating: int) -> list[Reply]:
     ]
 
 
-def record(turn: Turn, asked: Asked, recall: Recall, correct: bool | None) -> Schedule | None:
+def record(turn: Turn, asked: Asked, recall: Recall, correct: bool | None) -> ScheduleRow | None:
     """Log the review and move the card on; None when this person already answered this ask."""
     ask, question = asked.ask, asked.question
-    recorded = queries.insert_review(
-        turn.session,
+    recorded = event_queries.insert_review(
+        turn.tx,
         ask_id=ask.id,
         person_id=turn.person.id,
         chat_id=ask.chat_id,
@@ -275,5 +299,5 @@ def record(turn: Turn, asked: Asked, recall: Recall, correct: bool | None) -> Sc
     schedule = apply_review(
         turn.scheduler, asked.schedule, turn.person.id, question.id, recall, turn.now
     )
-    turn.session.add(schedule)
+    event_queries.save_schedule(turn.tx, schedule)
     return schedule

@@ -9,6 +9,7 @@ from fsrs import Card, Rating, Scheduler, State
 
 from bot.store.models import Schedule
 from bot.store.progress import StoredCard
+from bot.store.rows import ScheduleRow
 
 __all__ = [
     "Recall",
@@ -38,24 +39,25 @@ def rating_for_choice(correct: bool) -> Recall:
 
 def apply_review(
     scheduler: Scheduler,
-    schedule: Schedule | None,
+    schedule: ScheduleRow | None,
     person_id: int,
     question_id: str,
     recall: Recall,
     now: datetime,
-) -> Schedule:
-    """Review the person's card for the question at `now`; returns the updated row."""
+) -> ScheduleRow:
+    """Review the person's card for the question at `now`; returns the card's new state."""
     card = _to_card(schedule, now)
     card, _log = scheduler.review_card(card, Rating(int(recall)), review_datetime=now)
-    if schedule is None:
-        schedule = Schedule(person_id=person_id, question_id=question_id)
-    schedule.state = int(card.state)
-    schedule.step = card.step
-    schedule.stability = card.stability
-    schedule.difficulty = card.difficulty
-    schedule.due = card.due
-    schedule.last_review = card.last_review
-    return schedule
+    return ScheduleRow(
+        person_id=person_id,
+        question_id=question_id,
+        state=int(card.state),
+        step=card.step,
+        stability=card.stability,
+        difficulty=card.difficulty,
+        due=card.due,
+        last_review=card.last_review,
+    )
 
 
 def replay(scheduler: Scheduler, schedule: Schedule, history: list[tuple[int, datetime]]) -> None:
@@ -90,7 +92,7 @@ def retrievability(scheduler: Scheduler, stored: StoredCard, now: datetime) -> f
     return float(scheduler.get_card_retrievability(card, current_datetime=now))
 
 
-def _to_card(schedule: Schedule | None, now: datetime) -> Card:
+def _to_card(schedule: ScheduleRow | None, now: datetime) -> Card:
     # An explicit card_id: without one, fsrs.Card sleeps a millisecond to make its id unique.
     if schedule is None:
         return Card(card_id=0, due=now)

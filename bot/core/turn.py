@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.catalog import Catalog
 from bot.core.explain import TopicIndex
-from bot.store.models import Chat, Person
+from bot.store.rows import ChatRow, PersonRow
+from bot.store.tx import Tx
 
 __all__ = ["Turn", "local_date"]
 
@@ -22,19 +23,24 @@ class Turn:
     """`person` is the learner whose progress counts (see bot.store.learners); `account` is
     who acted on this platform, the same person unless they joined platforms with /link."""
 
-    session: Session
-    person: Person
-    chat: Chat | None
+    tx: Tx
+    person: PersonRow
+    chat: ChatRow | None
     now: datetime
     catalog: Catalog
     scheduler: Scheduler
     is_admin: bool = False
     can_push: bool = True  # the platform can send unprompted (the terminal cannot)
     interview_seconds: int = 60  # a mock interview's time limit per question
-    account: Person | None = None
+    account: PersonRow | None = None
 
     @property
-    def acting(self) -> Person:
+    def session(self) -> Session:
+        """The transaction's ORM session, for everything but the per-event statements."""
+        return self.tx.session
+
+    @property
+    def acting(self) -> PersonRow:
         """The person on this platform who sent the event."""
         return self.account or self.person
 

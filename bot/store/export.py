@@ -43,7 +43,7 @@ def _export(session: Session, platform: str, platform_id: str) -> dict[str, Any]
         },
         "linked": [
             f"{member.platform}:{member.platform_id}"
-            for member in learners.members(session, person)
+            for member in learners.members(session, person.id)
         ],
         "schedules": [
             {
@@ -86,6 +86,6 @@ def _forget(session: Session, platform: str, platform_id: str) -> list[str]:
     if found is None:
         return []
     learner = learners.learner_of(session, found)
-    accounts = [f"{m.platform}:{m.platform_id}" for m in learners.members(session, learner)]
+    accounts = [f"{m.platform}:{m.platform_id}" for m in learners.members(session, learner.id)]
     queries.forget_person(session, learner.id)
     return accounts

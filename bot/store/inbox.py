@@ -1,97 +1,23 @@
 """The inbox: platform updates stored before the platform is told they arrived, each marked
-handled in the same transaction as its effects."""
+handled in the same transaction as its effects. Storing and marking run with every update, so
+they are prepared statements in bot.store.event_queries; what runs at start and once a minute
+is here."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.models import InboxUpdate
-from bot.store.queries import insert_ignore
 
 __all__ = [
     "drop_unsent",
-    "finish",
-    "mark_handled",
-    "mark_sent",
     "prune",
-    "store",
     "take_unsent",
     "waiting",
 ]
-
-
-def store(
-    session: Session, platform: str, updates: Sequence[tuple[str, str]], now: datetime
-) -> list[str]:
-    """Store (key, payload) updates; returns the keys that were new (a redelivery is not)."""
-    return [
-        key
-        for key, payload in updates
-        if insert_ignore(
-            session,
-            InboxUpdate,
-            {"platform": platform, "key": key, "payload": payload, "received_at": now},
-            ["key"],
-        )
-    ]
-
-
-def finish(
-    session: Session, key: str, now: datetime, reply_to: str | None, replies: str | None
-) -> bool:
-    """Mark the update handled and keep its replies (the outbox), at the end of the handling's
-    own transaction, in one statement. False when it was handled already (by this process
-    before a crash, or by another): then its effects exist, and this handling's must go."""
-    finished = (
-        session.connection()
-        .execute(_finish(), {"inbox_key": key, "at": now, "reply_to": reply_to, "replies": replies})
-        .rowcount
-    )
-    if finished:
-        return True
-    # Not in the inbox at all (an event that did not come through one): nothing to mark.
-    return session.execute(select(InboxUpdate.id).where(InboxUpdate.key == key)).first() is None
-
-
-@functools.cache
-def _finish() -> Any:
-    table = InboxUpdate.__table__
-    return (
-        update(table)
-        .where(table.c.key == bindparam("inbox_key"), table.c.handled_at.is_(None))
-        .values(
-            handled_at=bindparam("at"),
-            reply_to=bindparam("reply_to"),
-            replies=bindparam("replies"),
-        )
-    )
-
-
-def mark_handled(session: Session, keys: Sequence[str], now: datetime) -> None:
-    """Updates the bot looked at and had nothing to do with (chatter in a group), or answered
-    from a read transaction: handled, with no replies to keep."""
-    if keys:
-        session.connection().execute(
-            _finish(),
-            [{"inbox_key": key, "at": now, "reply_to": None, "replies": None} for key in keys],
-        )
-
-
-def mark_sent(session: Session, keys: Sequence[str]) -> None:
-    if keys:
-        session.connection().execute(_mark_sent(), [{"inbox_key": key} for key in keys])
-
-
-@functools.cache
-def _mark_sent() -> Any:
-    table = InboxUpdate.__table__
-    return update(table).where(table.c.key == bindparam("inbox_key")).values(replies=None)
 
 
 def take_unsent(

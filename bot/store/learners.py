@@ -52,12 +52,13 @@ def person_by_id(session: Session, person_id: int) -> Person | None:
     return session.get(Person, person_id)
 
 
-def members(session: Session, learner: Person) -> list[Person]:
+def members(session: Session, learner_id: int) -> list[Person]:
     """The learner and everyone linked to them, the learner first."""
+    learner = session.get(Person, learner_id)
     others = session.scalars(
-        select(Person).where(Person.learner_id == learner.id).order_by(Person.id)
+        select(Person).where(Person.learner_id == learner_id).order_by(Person.id)
     ).all()
-    return [learner, *others]
+    return [learner, *others] if learner is not None else list(others)
 
 
 def save_code(session: Session, learner_id: int, code_hash: str, expires_at: datetime) -> None:
@@ -145,7 +146,7 @@ def detach(session: Session, person: Person, learner: Person) -> Person:
         _move_private_subscriptions(session, learner.id, person)
         person.learner_id = None
         return learner
-    heir = next(member for member in members(session, learner) if member.id != learner.id)
+    heir = next(member for member in members(session, learner.id) if member.id != learner.id)
     _copy_progress(session, learner.id, heir.id)
     session.execute(
         update(Person)
@@ -154,7 +155,7 @@ def detach(session: Session, person: Person, learner: Person) -> Person:
         execution_options={"synchronize_session": False},
     )
     heir.learner_id = None
-    for other in members(session, heir):
+    for other in members(session, heir.id):
         _move_private_subscriptions(session, learner.id, other)
     session.execute(delete(LinkCode).where(LinkCode.learner_id == learner.id))
     session.flush()

@@ -6,17 +6,15 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import (
-    Select,
     and_,
     bindparam,
     case,
     delete,
     exists,
     func,
-    insert,
     select,
     update,
 )
@@ -39,195 +37,20 @@ __all__ = [
     "QuestionScope",
     "active_subscription_chats",
     "active_topics",
-    "answers_to_ask",
-    "ask_and_question",
-    "ask_by_ref",
-    "create_ask",
+    "all_questions",
     "delivery_for",
     "due_count",
-    "ensure_chat",
-    "ensure_person",
     "find_person",
     "forget_person",
     "insert_ignore",
-    "insert_review",
-    "known_person_and_chat",
     "leaderboard",
     "next_due_at",
-    "next_due_question",
     "next_group_question",
-    "next_new_question",
     "pause_chat",
     "review_dates",
     "review_totals",
-    "set_ask_refs",
     "topic_accuracy",
 ]
-
-
-class PersonKey(Protocol):
-    """Who acted, as a platform names them (bot.core.events.PersonRef fits)."""
-
-    @property
-    def platform(self) -> str: ...
-    @property
-    def platform_id(self) -> str: ...
-    @property
-    def display_name(self) -> str: ...
-
-
-class ChatKey(Protocol):
-    """Where, as a platform names it (bot.core.events.ChatRef fits)."""
-
-    @property
-    def platform(self) -> str: ...
-    @property
-    def chat_id(self) -> str: ...
-    @property
-    def is_group(self) -> bool: ...
-    @property
-    def title(self) -> str: ...
-
-
-def ensure_person(
-    session: Session, platform: str, platform_id: str, display_name: str, now: datetime
-) -> Person:
-    """The person, created on first sight; safe when two processes see them at once."""
-    values = {
-        "platform": platform,
-        "platform_id": platform_id,
-        "display_name": display_name,
-        "created_at": now,
-        "unreachable": False,
-    }
-    # Nearly every event comes from someone we know: look first, insert only when new.
-    person = find_person(session, platform, platform_id)
-    if person is None:
-        person = _insert_or_find(
-            session, Person, values, ["platform", "platform_id"], find_person, platform, platform_id
-        )
-    if display_name and person.display_name != display_name:
-        person.display_name = display_name
-    return person
-
-
-def known_person_and_chat(
-    session: Session, person: PersonKey, chat: ChatKey
-) -> tuple[Person, Chat] | None:
-    """Both rows in one statement, when both exist and their names are as the platform says."""
-    known = session.execute(
-        _person_and_chat(),
-        {
-            "chat_platform": chat.platform,
-            "chat_id": chat.chat_id,
-            "platform": person.platform,
-            "platform_id": person.platform_id,
-        },
-    ).first()
-    if known is None:
-        return None
-    found_person, found_chat = known
-    if person.display_name and found_person.display_name != person.display_name:
-        return None
-    if chat.title and found_chat.title != chat.title:
-        return None
-    return found_person, found_chat
-
-
-# The statements every event runs are built once, with bound parameters: building a select
-# costs more than running it on SQLite.
-
-
-@functools.cache
-def _person_and_chat() -> Select[tuple[Person, Chat]]:
-    return (
-        select(Person, Chat)
-        .join_from(
-            Person,
-            Chat,
-            and_(
-                Chat.platform == bindparam("chat_platform"),
-                Chat.platform_chat_id == bindparam("chat_id"),
-            ),
-        )
-        .where(
-            Person.platform == bindparam("platform"), Person.platform_id == bindparam("platform_id")
-        )
-    )
-
-
-def ensure_person_and_chat(
-    session: Session,
-    person: PersonKey,
-    chat: ChatKey,
-    now: datetime,
-) -> tuple[Person, Chat]:
-    """Both rows, read in one statement when both are known (nearly every event), created or
-    renamed otherwise."""
-    known = known_person_and_chat(session, person, chat)
-    if known is not None:
-        return known
-    # Most often a newcomer in their own chat: insert both (a row that exists is found instead).
-    found_person: Person = _insert_or_find(
-        session,
-        Person,
-        {
-            "platform": person.platform,
-            "platform_id": person.platform_id,
-            "display_name": person.display_name,
-            "created_at": now,
-            "unreachable": False,
-        },
-        ["platform", "platform_id"],
-        find_person,
-        person.platform,
-        person.platform_id,
-    )
-    found_chat: Chat = _insert_or_find(
-        session,
-        Chat,
-        {
-            "platform": chat.platform,
-            "platform_chat_id": chat.chat_id,
-            "is_group": chat.is_group,
-            "title": chat.title,
-        },
-        ["platform", "platform_chat_id"],
-        find_chat,
-        chat.platform,
-        chat.chat_id,
-    )
-    if person.display_name and found_person.display_name != person.display_name:
-        found_person.display_name = person.display_name
-    if chat.title and found_chat.title != chat.title:
-        found_chat.title = chat.title
-    return found_person, found_chat
-
-
-def _insert_or_find(
-    session: Session,
-    model: Any,
-    values: dict[str, Any],
-    unique: list[str],
-    find: Any,
-    *keys: str,
-) -> Any:
-    """The new row, inserted and returned in one statement; or, when another transaction or
-    process inserted it first, the existing one."""
-    inserted = session.execute(
-        _insert_entity(session.get_bind().dialect.name, model, tuple(unique)).values(**values)
-    ).scalar_one_or_none()
-    if inserted is not None:
-        return inserted
-    found = find(session, *keys)
-    assert found is not None
-    return found
-
-
-@functools.cache
-def _insert_entity(dialect: str, model: Any, unique: tuple[str, ...]) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(model).on_conflict_do_nothing(index_elements=list(unique)).returning(model)
 
 
 def find_person(session: Session, platform: str, platform_id: str) -> Person | None:
@@ -237,36 +60,16 @@ def find_person(session: Session, platform: str, platform_id: str) -> Person | N
     return result.scalar_one_or_none()
 
 
-def ensure_chat(
-    session: Session, platform: str, platform_chat_id: str, is_group: bool, title: str
-) -> Chat:
-    values = {
-        "platform": platform,
-        "platform_chat_id": platform_chat_id,
-        "is_group": is_group,
-        "title": title,
-    }
-    chat = find_chat(session, platform, platform_chat_id)
-    if chat is None:
-        chat = _insert_or_find(
-            session,
-            Chat,
-            values,
-            ["platform", "platform_chat_id"],
-            find_chat,
-            platform,
-            platform_chat_id,
-        )
-    if title and chat.title != title:
-        chat.title = title
-    return chat
-
-
 def find_chat(session: Session, platform: str, platform_chat_id: str) -> Chat | None:
     result = session.execute(
         select(Chat).where(Chat.platform == platform, Chat.platform_chat_id == platform_chat_id)
     )
     return result.scalar_one_or_none()
+
+
+def all_questions(session: Session) -> Sequence[Question]:
+    """Every question, retired ones included (old asks still point at them)."""
+    return session.execute(select(Question)).scalars().all()
 
 
 def active_topics(session: Session) -> Sequence[Topic]:
@@ -301,58 +104,16 @@ def _scope_values(scope: QuestionScope) -> dict[str, Any]:
     return values
 
 
-@functools.cache
-def _next_due(scope: QuestionScope) -> Select[tuple[Question]]:
-    return (
-        select(Question)
-        .join(Schedule, Schedule.question_id == Question.id)
-        .where(
-            Schedule.person_id == bindparam("person_id"),
-            Schedule.due <= bindparam("now"),
-            _live_questions(scope),
-        )
-        .order_by(Schedule.due)
-        .limit(1)
-    )
-
-
-@functools.cache
-def _next_new(scope: QuestionScope) -> Select[tuple[Question]]:
-    seen = exists().where(
-        Schedule.person_id == bindparam("person_id"), Schedule.question_id == Question.id
-    )
-    return (
-        select(Question).where(_live_questions(scope), ~seen).order_by(Question.position).limit(1)
-    )
-
-
-def _shape(scope: QuestionScope) -> QuestionScope:
-    """The statement a scope needs depends only on which of its parts are set."""
-    return QuestionScope(
-        "" if scope.topic_id is not None else None, "" if scope.level is not None else None
-    )
-
-
-def next_due_question(
-    session: Session, person_id: int, now: datetime, scope: QuestionScope
-) -> Question | None:
-    """The person's most overdue question."""
-    values = {"person_id": person_id, "now": now, **_scope_values(scope)}
-    return session.execute(_next_due(_shape(scope)), values).scalar_one_or_none()
-
-
-def next_new_question(session: Session, person_id: int, scope: QuestionScope) -> Question | None:
-    """The first question the person has never reviewed, in bank order."""
-    values = {"person_id": person_id, **_scope_values(scope)}
-    return session.execute(_next_new(_shape(scope)), values).scalar_one_or_none()
-
-
-def next_group_question(session: Session, chat_id: int, scope: QuestionScope) -> Question | None:
-    """For a group: a question never asked there, else the one asked longest ago."""
+def next_group_question(session: Session, chat_id: int, scope: QuestionScope) -> str | None:
+    """For a group: the id of a question never asked there, else of the one asked longest
+    ago."""
     asked = exists().where(Ask.chat_id == chat_id, Ask.question_id == Question.id)
     values = _scope_values(scope)
     result = session.execute(
-        select(Question).where(_live_questions(scope), ~asked).order_by(Question.position).limit(1),
+        select(Question.id)
+        .where(_live_questions(scope), ~asked)
+        .order_by(Question.position)
+        .limit(1),
         values,
     )
     fresh = result.scalar_one_or_none()
@@ -365,7 +126,7 @@ def next_group_question(session: Session, chat_id: int, scope: QuestionScope) ->
         .subquery()
     )
     result = session.execute(
-        select(Question)
+        select(Question.id)
         .join(last_asked, last_asked.c.question_id == Question.id)
         .where(_live_questions(scope))
         .order_by(last_asked.c.last)
@@ -394,75 +155,6 @@ def due_count(session: Session, person_id: int, now: datetime) -> int:
     return int(result.scalar_one())
 
 
-def create_ask(
-    session: Session,
-    chat_id: int,
-    question_id: str,
-    person_id: int | None,
-    now: datetime,
-    is_daily: bool = False,
-    interview_id: int | None = None,
-) -> int:
-    """Record that a question was put to a chat; returns the ask's id."""
-    values = {
-        "chat_id": chat_id,
-        "question_id": question_id,
-        "person_id": person_id,
-        "created_at": now,
-        "is_daily": is_daily,
-        "interview_id": interview_id,
-    }
-    return int(session.connection().execute(_insert_ask(), values).scalar_one())
-
-
-@functools.cache
-def _insert_ask() -> Any:
-    return insert(Ask.__table__).returning(Ask.__table__.c.id)
-
-
-def set_ask_refs(session: Session, refs: dict[str, int]) -> None:
-    """Remember which platform object (a Telegram poll) carries each ask: {ref: ask id}."""
-    rows = [{"ask_id": ask_id, "ref": ref} for ref, ask_id in refs.items()]
-    session.connection().execute(_set_ask_ref(), rows)
-
-
-@functools.cache
-def _set_ask_ref() -> Any:
-    table = Ask.__table__
-    return (
-        update(table).where(table.c.id == bindparam("ask_id")).values(platform_ref=bindparam("ref"))
-    )
-
-
-def ask_by_ref(session: Session, platform_ref: str) -> Ask | None:
-    result = session.execute(select(Ask).where(Ask.platform_ref == platform_ref))
-    return result.scalar_one_or_none()
-
-
-def ask_and_question(
-    session: Session, ask_id: int, person_id: int
-) -> tuple[Ask, Question, Schedule | None] | None:
-    """An ask, its question and the person's schedule for it (if any), in one statement."""
-    row = session.execute(_ask_and_question(), {"ask_id": ask_id, "person_id": person_id}).first()
-    return (row[0], row[1], row[2]) if row is not None else None
-
-
-@functools.cache
-def _ask_and_question() -> Select[tuple[Ask, Question, Schedule]]:
-    return (
-        select(Ask, Question, Schedule)
-        .join(Question, Question.id == Ask.question_id)
-        .outerjoin(
-            Schedule,
-            and_(
-                Schedule.question_id == Ask.question_id,
-                Schedule.person_id == bindparam("person_id"),
-            ),
-        )
-        .where(Ask.id == bindparam("ask_id"))
-    )
-
-
 def insert_ignore(session: Session, model: Any, values: dict[str, Any], unique: list[str]) -> bool:
     """INSERT unless a row with the same unique columns exists; True when inserted.
 
@@ -481,18 +173,6 @@ def _insert_ignore(dialect: str, model: Any, unique: tuple[str, ...]) -> Any:
         .on_conflict_do_nothing(index_elements=list(unique))
         .returning(model.__table__.c[unique[0]])
     )
-
-
-def insert_review(session: Session, **values: Any) -> bool:
-    """Record an answer; False when this person already answered this ask (a double click)."""
-    return insert_ignore(session, Review, values, ["ask_id", "person_id"])
-
-
-def answers_to_ask(session: Session, ask_id: int) -> int:
-    result = session.execute(
-        select(func.count()).select_from(Review).where(Review.ask_id == ask_id)
-    )
-    return int(result.scalar_one())
 
 
 def review_totals(session: Session, person_id: int) -> tuple[int, int, int]:

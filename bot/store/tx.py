@@ -30,15 +30,17 @@ __all__ = ["Prepared", "Tx"]
 Row = tuple[Any, ...]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
     sql: str
     names: tuple[str, ...]  # bound parameters, in the order a positional driver wants them
     positional: bool
     defaults: dict[str, Any]  # values written into the statement (LIMIT 1)
     bind: tuple[tuple[str, Callable[[Any], Any]], ...]  # conversions to the driver's types
-    result: tuple[Callable[[Any], Any] | None, ...]  # conversions of each returned column
-    returns_rows: bool
+    types: tuple[Any, ...]  # of each returned column
+    # Conversions of each returned column; made at the first run, from the driver's own
+    # description of the columns, as SQLAlchemy does.
+    result: tuple[Callable[[Any], Any] | None, ...] | None = None
 
 
 class Prepared:
@@ -68,17 +70,13 @@ def _compile(statement: Any, dialect: Dialect) -> _Compiled:
         if processor is not None:
             bind_processors.append((name, processor))
     columns = getattr(statement, "exported_columns", None) or ()
-    result = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-    )
     return _Compiled(
         sql=compiled.string,
         names=names,
         positional=positional,
         defaults=defaults,
         bind=tuple(bind_processors),
-        result=result,
-        returns_rows=bool(columns),
+        types=tuple(column.type for column in columns),
     )
 
 
@@ -88,7 +86,7 @@ class Tx:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.dialect = connection.dialect
-        self._driver = connection.connection.driver_connection
+        self._driver: Any = connection.connection.driver_connection
         self._session: Session | None = None
         self._announce = bool(connection.dispatch.before_cursor_execute)
 
@@ -107,7 +105,7 @@ class Tx:
         compiled = statement.compiled(self.dialect)
         cursor = self._run(compiled, self._values(compiled, params))
         try:
-            return self._converted(compiled, cursor.fetchall())
+            return self._converted(compiled, cursor, cursor.fetchall())
         finally:
             cursor.close()
 
@@ -117,9 +115,9 @@ class Tx:
         cursor = self._run(compiled, self._values(compiled, params))
         try:
             row = cursor.fetchone()
+            return None if row is None else self._converted(compiled, cursor, [row])[0]
         finally:
             cursor.close()
-        return None if row is None else self._converted(compiled, [row])[0]
 
     def scalar(self, statement: Prepared, **params: Any) -> Any:
         """The first column of the first row, or None."""
@@ -163,9 +161,13 @@ class Tx:
             return tuple(values[name] for name in compiled.names)
         return values
 
-    @staticmethod
-    def _converted(compiled: _Compiled, rows: list[Any]) -> list[Row]:
+    def _converted(self, compiled: _Compiled, cursor: Any, rows: list[Any]) -> list[Row]:
         result = compiled.result
+        if result is None:
+            result = compiled.result = tuple(
+                kind.dialect_impl(self.dialect).result_processor(self.dialect, described[1])
+                for kind, described in zip(compiled.types, cursor.description, strict=True)
+            )
         if not any(result):
             return [tuple(row) for row in rows]
         return [
