@@ -253,7 +253,7 @@ class TopicIndex:
         """The names worth scoring in full: the nearest as wholes, by rapidfuzz's fast C scorer,
         and every name carrying a query word or something spelled like it (one typo)."""
         picked: set[int] = set()
-        for query in {normalized, specific}:
+        for query in dict.fromkeys((normalized, specific)):  # in a fixed order: ties too
             for name, _, _ in process.extract(
                 query, self._distinct_names, scorer=fuzz.ratio, limit=_SHORTLIST
             ):
@@ -274,47 +274,79 @@ class TopicIndex:
         'cbv django' is about CBVs, and 'celery django' still differs from 'celery').
         """
         query_specific = _specific(normalized)
+        as_typed, specific = _WordTable(normalized), _WordTable(query_specific)
         best: dict[str, float] = {}
         for index in self._candidates(normalized, query_specific):
             name, name_specific = self._names[index], self._specific_names[index]
             owner = self._owners[index]
-            score = (_score(normalized, name) + _score(query_specific, name_specific)) / 2
+            score = (_score(as_typed, name) + _score(specific, name_specific)) / 2
             if score >= _SUGGEST_SCORE and score > best.get(owner, 0.0):
                 best[owner] = score
         return sorted(best.items(), key=lambda item: -item[1])
 
 
-def _score(query: str, name: str, **_: object) -> float:
+class _WordTable:
+    """A query, with the similarity of each of its words to each name word it meets: one
+    query is scored against many names that share words ('python', 'django')."""
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.words = query.split()
+        self._rows: dict[str, tuple[float, ...]] = {}
+
+    def row(self, name_word: str) -> tuple[float, ...]:
+        """The name word's similarity to each query word (0 below 75)."""
+        found = self._rows.get(name_word)
+        if found is None:
+            found = self._rows[name_word] = tuple(_similar(w, name_word) for w in self.words)
+        return found
+
+
+def _similar(word: str, other: str) -> float:
+    """fuzz.ratio of two words, 0 below 75; short words must match exactly ('orm' is not
+    'form')."""
+    if len(word) <= _SHORT or len(other) <= _SHORT:
+        return 100.0 if word == other else 0.0
+    return fuzz.ratio(word, other, score_cutoff=75)
+
+
+def _score(query: _WordTable, name: str) -> float:
     """Whole-string similarity, or a name found inside a longer query ('gil in python 3.13'),
     plus a bonus for how many words the two share, typos allowed: 'ngnix gunicorn' is nearer
     'nginx gunicorn supervisor' than 'gunicorn'."""
+    typed = query.query
     if len(name) <= _SHORT:
-        return 100.0 if name in query.split() else 0.0
-    whole = fuzz.WRatio(query, name)
-    if len(name) >= 3 and len(query) > len(name):
-        inside = fuzz.partial_ratio(name, query)
+        return 100.0 if name in query.words else 0.0
+    whole = fuzz.WRatio(typed, name)
+    if len(name) >= 3 and len(typed) > len(name):
+        inside = fuzz.partial_ratio(name, typed)
         if inside >= 90:
             whole = max(whole, inside - 5 + min(len(name), 10) * 0.5)
-    return whole + _WORD_BONUS * _shared_words(query.split(), name.split())
+    return whole + _WORD_BONUS * _shared_words(query, name.split())
 
 
-def _shared_words(query: list[str], name: list[str]) -> float:
+def _shared_words(query: _WordTable, name: list[str]) -> float:
     """F1 of the words each side finds on the other (0-100), a word matching at 75% or more."""
-    if not query or not name:
+    if not query.words or not name:
         return 0.0
-    query_hits = sum(_best_word(word, name) for word in query) / len(query)
-    name_hits = sum(_best_word(word, query) for word in name) / len(name)
+    rows = [query.row(word) for word in name]
+    query_hits = sum(max(column) for column in zip(*rows, strict=True)) / len(query.words)
+    name_hits = sum(max(row) for row in rows) / len(name)
     if query_hits + name_hits == 0:
         return 0.0
     return 2 * query_hits * name_hits / (query_hits + name_hits)
 
 
 def _best_word(word: str, others: list[str]) -> float:
+    """How well `word` matches its nearest in `others` (fuzz.ratio), 0 below 75. Short words
+    must match exactly: 'orm' is not 'form'. A long word never equals a short one, so it is
+    compared with the long ones only."""
+    if len(word) <= _SHORT:
+        return 100.0 if word in others else 0.0
     best = 0.0
     for other in others:
-        # Short words must match exactly: 'orm' is not 'form'.
-        score = (
-            fuzz.ratio(word, other) if min(len(word), len(other)) > 3 else 100.0 * (word == other)
-        )
-        best = max(best, score)
-    return best if best >= 75 else 0.0
+        if len(other) > _SHORT:
+            score = fuzz.ratio(word, other, score_cutoff=75)
+            if score > best:
+                best = score
+    return best
