@@ -23,7 +23,7 @@ from bot.core.replies import Reply
 from bot.core.turn import Turn
 from bot.store import daily as store
 from bot.store.database import Database, Tx
-from bot.store.models import Delivery, Subscription
+from bot.store.models import Chat, Delivery, Person, Subscription
 from bot.store.queries import pause_chat
 from bot.store.rows import chat_row, person_row
 
@@ -87,26 +87,37 @@ class DailyService:
     def _claim(self, tx: Tx, platforms: frozenset[str], now: datetime) -> list[Push]:
         session = tx.session
         pushes: list[Push] = []
-        for subscription, chat, person in store.due_subscriptions(
-            session, now, platforms, self.batch_size
-        ):
-            zone, hour, minute = subscription.timezone, subscription.hour, subscription.minute
-            subscription.next_push_at = skip_missed(
-                subscription.next_push_at, hour, minute, zone, now, self.grace
-            )
-            if subscription.next_push_at > now or person is None:
-                continue
-            day = push_day(subscription.next_push_at, zone)
-            won = store.claim_delivery(session, subscription.id, day, now)
-            subscription.next_push_at = following_push(
-                subscription.next_push_at, hour, minute, zone
-            )
-            if not won:
-                continue
-            turn = Turn(tx, person_row(person), chat_row(chat), now, self.catalog, self.scheduler)
-            replies = prepare_push(turn)
-            pushes.append(Push(subscription.id, day, chat.platform, chat.platform_chat_id, replies))
+        due = store.due_subscriptions(session, now, platforms, self.batch_size)
+        # Nothing below reads a subscription's next push back from the database: the batch's
+        # new push times are written together when the transaction ends, not one by one.
+        with session.no_autoflush:
+            for subscription, chat, person in due:
+                push = self._claim_one(tx, subscription, chat, person, now)
+                if push is not None:
+                    pushes.append(push)
         return pushes
+
+    def _claim_one(
+        self,
+        tx: Tx,
+        subscription: Subscription,
+        chat: Chat,
+        person: Person | None,
+        now: datetime,
+    ) -> Push | None:
+        zone, hour, minute = subscription.timezone, subscription.hour, subscription.minute
+        subscription.next_push_at = skip_missed(
+            subscription.next_push_at, hour, minute, zone, now, self.grace
+        )
+        if subscription.next_push_at > now or person is None:
+            return None
+        day = push_day(subscription.next_push_at, zone)
+        won = store.claim_delivery(tx.session, subscription.id, day, now)
+        subscription.next_push_at = following_push(subscription.next_push_at, hour, minute, zone)
+        if not won:
+            return None
+        turn = Turn(tx, person_row(person), chat_row(chat), now, self.catalog, self.scheduler)
+        return Push(subscription.id, day, chat.platform, chat.platform_chat_id, prepare_push(turn))
 
 
 def _requeue_stale(session: Session, now: datetime) -> int:

@@ -10,7 +10,7 @@ from bot.core.progress_data import HISTORY_DAYS, CardHold, ProgressData, build_p
 from bot.core.replies import Button, Message, Reply
 from bot.core.srs import retrievability
 from bot.core.turn import Turn, local_date
-from bot.store import interviews, queries
+from bot.store import event_queries, interviews, queries
 from bot.store import progress as stored_progress
 
 __all__ = [
@@ -70,7 +70,7 @@ def streak_from_dates(days_newest_first: list[date], today: date) -> Streak:
 
 
 def person_streak(turn: Turn) -> Streak:
-    return streak_from_dates(queries.review_dates(turn.session, turn.person.id), turn.today())
+    return streak_from_dates(event_queries.review_dates(turn.tx, turn.person.id), turn.today())
 
 
 def progress(turn: Turn) -> Progress:

@@ -39,6 +39,7 @@ __all__ = [
     "mark_sent",
     "next_due_question",
     "next_new_question",
+    "review_dates",
     "save_schedule",
     "set_ask_refs",
     "store_updates",
@@ -529,6 +530,22 @@ def save_schedule(tx: Tx, schedule: ScheduleRow) -> None:
         due=schedule.due,
         last_review=schedule.last_review,
     )
+
+
+_REVIEW_DATES = Prepared(
+    lambda _dialect: (
+        select(_REVIEWS.c.local_date)
+        .where(_REVIEWS.c.person_id == bindparam("person_id"))
+        .distinct()
+        .order_by(_REVIEWS.c.local_date.desc())
+    )
+)
+
+
+def review_dates(tx: Tx, person_id: int) -> list[date]:
+    """The distinct local days on which the person answered, newest first (for the streak,
+    shown with every daily push)."""
+    return [day for (day,) in tx.rows(_REVIEW_DATES, person_id=person_id)]
 
 
 def answers_to_ask(tx: Tx, ask_id: int) -> int:

@@ -47,7 +47,6 @@ __all__ = [
     "next_due_at",
     "next_group_question",
     "pause_chat",
-    "review_dates",
     "review_totals",
     "topic_accuracy",
 ]
@@ -186,17 +185,6 @@ def review_totals(session: Session, person_id: int) -> tuple[int, int, int]:
     )
     answered, graded, correct = result.one()
     return int(answered), int(graded), int(correct)
-
-
-def review_dates(session: Session, person_id: int) -> list[date]:
-    """The distinct local days on which the person answered, newest first."""
-    result = session.execute(
-        select(Review.local_date)
-        .where(Review.person_id == person_id)
-        .distinct()
-        .order_by(Review.local_date.desc())
-    )
-    return list(result.scalars().all())
 
 
 def topic_accuracy(

@@ -8,7 +8,8 @@ costs several times what SQLite itself spends on such a statement.
 
 Everything else keeps using the ORM: `tx.session` is an ORM session on the same connection
 and in the same transaction, made the first time something asks for it. Before a prepared
-statement runs, that session's pending changes are flushed, as its own autoflush would.
+statement runs, that session's pending changes are flushed, as its own autoflush would (and,
+inside `session.no_autoflush`, are not).
 Prepared writes do not refresh ORM objects already loaded in the transaction; they touch
 rows (asks, reviews, schedules, the inbox) that ORM code does not hold while they run.
 """
@@ -176,7 +177,7 @@ class Tx:
         ]
 
     def _run(self, compiled: _Compiled, values: Any, many: bool = False) -> Any:
-        if self._session is not None:
+        if self._session is not None and self._session.autoflush:
             self._session.flush()  # a no-op when it holds no changes
         cursor = self._driver.cursor()
         if self._announce:
