@@ -42,7 +42,8 @@ from benchmarks._support import (
     seed_subscriptions,
 )
 from bot.adapters.telegram import TelegramAdapter
-from bot.adapters.telegram_transport import build_application
+from bot.adapters.telegram_http import AiohttpRequest
+from bot.adapters.telegram_transport import CONNECTIONS, build_application
 from bot.app import build_daily
 from bot.config import load_settings
 from bot.core.daily_service import DailyService, Push, PushOutcome
@@ -61,6 +62,8 @@ class TickRun:
     messages: int
     message_seconds: float  # first to last message the fake accepted
     too_many: int
+    bot_cpu: float  # CPU seconds this process used during the tick
+    fake_cpu: float  # CPU seconds the fake's process used during the tick
 
     @property
     def pushes_per_second(self) -> float:
@@ -105,16 +108,14 @@ def time_claims(daily: DailyService) -> ClaimTimer:
 
 
 def unlimited_application(fake: FakeProcess) -> Application:  # type: ignore[type-arg]
-    """build_application's settings, without the rate limiter."""
+    """build_application's settings (its HTTP client included), without the rate limiter."""
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     return (
         ApplicationBuilder()
         .token(fake.token)
         .base_url(fake.base_url)
         .base_file_url(fake.base_url.replace("/bot", "/file/bot"))
-        .connect_timeout(10)
-        .read_timeout(15)
-        .write_timeout(15)
+        .request(AiohttpRequest(connections=CONNECTIONS))
         .updater(None)
         .build()
     )
@@ -156,9 +157,12 @@ async def one_tick(
                     daily = build_daily(load_settings(database_url=url), db, core.catalog)
                     ticker = DailyTicker(core, daily, {"telegram": adapter})
                     claim_timer = time_claims(daily)
+                    fake_cpu_before, bot_cpu_before = cpu_seconds(fake), time.process_time()
                     started = time.perf_counter()
                     report = await ticker.tick()
                     seconds = time.perf_counter() - started
+                    bot_cpu = time.process_time() - bot_cpu_before
+                    fake_cpu = cpu_seconds(fake) - fake_cpu_before
                 finally:
                     await application.shutdown()
             finally:
@@ -175,7 +179,16 @@ async def one_tick(
         state["messages"],
         state["last_reply_at"] - state["first_reply_at"],
         state["too_many"],
+        bot_cpu,
+        fake_cpu,
     )
+
+
+def cpu_seconds(fake: FakeProcess) -> float:
+    """CPU time (user + system) the fake's process has used so far, from /proc."""
+    with open(f"/proc/{fake.process.pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def print_limited(title: str, run: TickRun) -> None:
@@ -191,6 +204,16 @@ def print_limited(title: str, run: TickRun) -> None:
         f"  achieved rate: {run.message_rate:.1f} messages/s ({run.messages:,} messages accepted)"
     )
     print(f"  429s returned by the fake: {run.too_many}")
+    print_cpu(run)
+
+
+def print_cpu(run: TickRun) -> None:
+    """Which side the HTTP traffic saturates: a process near one CPU second per second is the
+    ceiling (the machine has two cores for both)."""
+    print(
+        f"  CPU during the tick: bot {run.bot_cpu / run.seconds:.2f} s/s, "
+        f"fake {run.fake_cpu / run.seconds:.2f} s/s"
+    )
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -215,6 +238,7 @@ async def main_async(args: argparse.Namespace) -> None:
     print(
         f"  messages per second (fake side): {free.message_rate:,.0f} ({free.messages:,} messages)"
     )
+    print_cpu(free)
 
     limited = await one_tick(
         args.database_url,
