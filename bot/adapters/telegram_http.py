@@ -82,7 +82,7 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method, url, timeout=timeout, **_body(request_data)
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:  # aiohttp's timeouts are asyncio.TimeoutError
@@ -101,17 +101,17 @@ def _sum(*parts: float | None) -> float | None:
     return None if any(part is None for part in parts) else sum(p for p in parts if p is not None)
 
 
-def _body(request_data: RequestData | None) -> Any:
-    """As PTB sends it: a form of JSON-encoded values, multipart when files go along."""
+def _body(request_data: RequestData | None) -> dict[str, Any]:
+    """The parameters as one JSON document (the Bot API takes application/json), or, when files
+    go along, as multipart form fields of JSON-encoded values, as PTB sends them."""
     if request_data is None:
-        return None
-    fields = request_data.json_parameters
+        return {}
     files = request_data.multipart_data
     if not files:
-        return fields
+        return {"json": request_data.parameters}
     form = aiohttp.FormData()
-    for name, value in fields.items():
+    for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, (filename, content, mime_type) in files.items():
         form.add_field(name, content, filename=filename, content_type=mime_type)
-    return form
+    return {"data": form}
