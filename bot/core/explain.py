@@ -155,6 +155,8 @@ class TopicIndex:
             self._vocabulary[topic.id] = frozenset(_TEXT_WORD.findall(topic.text.lower())) | words
         self._known = frozenset().union(*self._vocabulary.values())
         self._all_names = sorted(set().union(*self._words.values()))
+        self._long_names = [name for name in self._all_names if len(name) > _SHORT]
+        self._short_names = frozenset(name for name in self._all_names if len(name) <= _SHORT)
         self._specific_names = [_specific(name) for name in self._names]
         # For the shortlist: each distinct name (as typed or without context words) with the
         # entries it stands for, and each name word with the entries that carry it.
@@ -234,8 +236,16 @@ class TopicIndex:
             for w in _specific(normalized).split()
             if len(w) >= _SIGNIFICANT
             and w not in self._known
-            and _best_word(w, self._all_names) < _SAME_WORD
+            and self._nearest_name_word(w) < _SAME_WORD
         ]
+
+    def _nearest_name_word(self, word: str) -> float:
+        """`_best_word(word, self._all_names)`, with rapidfuzz's C loop over the bank's long
+        name words (a short word must match exactly)."""
+        if len(word) <= _SHORT:
+            return 100.0 if word in self._short_names else 0.0
+        found = process.extractOne(word, self._long_names, scorer=fuzz.ratio, score_cutoff=75)
+        return float(found[1]) if found is not None else 0.0
 
     def _explains(self, topic_id: str, normalized: str) -> bool:
         """Whether the topic accounts for the query. A query word the bank never uses, nor
