@@ -1,0 +1,83 @@
+"""The bot's HTTP client for the Bot API fails the way python-telegram-bot expects, so that the
+limiter's retries and the adapters' error handling see TimedOut and NetworkError."""
+
+import asyncio
+import json
+import socket
+
+import pytest
+from aiohttp import web
+from telegram.error import NetworkError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
+
+from bot.adapters.telegram_http import AiohttpRequest
+
+
+async def _serve(handler) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    app.router.add_post("/{method}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+def _data(**values) -> RequestData:
+    return RequestData([RequestParameter.from_input(name, value) for name, value in values.items()])
+
+
+async def test_parameters_go_as_one_json_document():
+    seen = {}
+
+    async def handler(request: web.Request) -> web.Response:
+        seen["type"] = request.content_type
+        seen["body"] = await request.json()
+        return web.json_response({"ok": True, "result": True})
+
+    runner, url = await _serve(handler)
+    request = AiohttpRequest(connections=2)
+    await request.initialize()
+    try:
+        status, body = await request.do_request(
+            f"{url}/sendMessage", "POST", _data(chat_id=7, text="hi", reply_markup={"a": [1]})
+        )
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
+    assert (status, json.loads(body)) == (200, {"ok": True, "result": True})
+    assert seen == {
+        "type": "application/json",
+        "body": {"chat_id": 7, "text": "hi", "reply_markup": {"a": [1]}},
+    }
+
+
+async def test_a_slow_answer_is_a_timeout():
+    async def handler(_request: web.Request) -> web.Response:
+        await asyncio.sleep(2)
+        return web.json_response({"ok": True})
+
+    runner, url = await _serve(handler)
+    request = AiohttpRequest(connections=2, read_timeout=0.2)
+    await request.initialize()
+    try:
+        with pytest.raises(TimedOut):
+            await request.do_request(f"{url}/getMe", "POST")
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
+
+
+async def test_nobody_listening_is_a_network_error():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    request = AiohttpRequest(connections=2)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError):
+            await request.do_request(f"http://127.0.0.1:{port}/getMe", "POST")
+    finally:
+        await request.shutdown()
