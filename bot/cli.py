@@ -90,8 +90,8 @@ def _content_check(directory: Path | None) -> int:
     for line in figures.lines():
         print(f"  {line}")
     form_problems = figures.problems()
-    for problem in form_problems:
-        print(f"form: {problem}")
+    for form_problem in form_problems:
+        print(f"form: {form_problem}")
     if form_problems:
         print("the options give the answer away too often: balance them", file=sys.stderr)
         return 1

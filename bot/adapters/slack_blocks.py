@@ -40,11 +40,11 @@ def render(reply: Reply) -> list[tuple[str, list[Block]]]:
     if isinstance(reply, ChoicePrompt):
         return [_choice(reply)]
     if isinstance(reply, CardPrompt):
-        blocks = _context(reply.header, reply.topic_title) + sections(reply.prompt)
-        return _messages(reply.prompt, blocks, reply.buttons)
+        card = _context(reply.header, reply.topic_title) + sections(reply.prompt)
+        return _messages(reply.prompt, card, reply.buttons)
     if isinstance(reply, Explanation):
-        blocks: list[Block] = [header(reply.title), *sections(reply.markdown)]
-        return _messages(reply.title, blocks, reply.buttons)
+        explained: list[Block] = [header(reply.title), *sections(reply.markdown)]
+        return _messages(reply.title, explained, reply.buttons)
     if isinstance(reply, Message):
         return _messages(reply.markdown, sections(reply.markdown), reply.buttons)
     return []

@@ -6,8 +6,9 @@ is here."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.store.models import InboxUpdate
@@ -49,7 +50,7 @@ def take_unsent(
 
 def drop_unsent(session: Session, platform: str, handled_before: datetime) -> int:
     """Forget unsent replies too old to be worth sending; how many updates had some."""
-    return session.execute(
+    result = session.execute(
         update(InboxUpdate)
         .where(
             InboxUpdate.platform == platform,
@@ -58,7 +59,8 @@ def drop_unsent(session: Session, platform: str, handled_before: datetime) -> in
         )
         .values(replies=None),
         execution_options={"synchronize_session": False},
-    ).rowcount
+    )
+    return cast(CursorResult[Any], result).rowcount
 
 
 def waiting(session: Session, platform: str, limit: int = 1000) -> list[tuple[str, str]]:

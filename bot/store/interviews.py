@@ -264,4 +264,4 @@ def recent_scores(
         .order_by(Interview.ended_at.desc(), Interview.id.desc())
         .limit(limit)
     ).all()
-    return [(ended, int(good), int(asked)) for ended, good, asked in rows]
+    return [(ended, int(good), int(asked)) for ended, good, asked in rows if ended is not None]

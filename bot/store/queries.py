@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import ColumnElement
 
 from bot.store.models import (
     Ask,
@@ -86,7 +87,7 @@ class QuestionScope:
 
 def _live_questions(scope: QuestionScope) -> Any:
     """The scope's conditions, with `topic_id` and `level` as bound parameters."""
-    condition = Question.retired.is_(False)
+    condition: ColumnElement[bool] = Question.retired.is_(False)
     if scope.topic_id is not None:
         condition = and_(condition, Question.topic_id == bindparam("topic_id"))
     if scope.level is not None:
