@@ -14,7 +14,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Executable
 
 from bot.store.models import Ask, Chat, InboxUpdate, Person, Question, Review, Schedule
-from bot.store.rows import AskRow, ChatRow, PersonRow, ScheduleRow
+from bot.store.rows import (
+    SCHEDULE_STATE,
+    AskRow,
+    ChatRow,
+    PersonRow,
+    ScheduleRow,
+    columns_of,
+    values_of,
+)
 from bot.store.tx import Prepared, Tx
 
 __all__ = [
@@ -83,24 +91,16 @@ _QUESTIONS, _SCHEDULES, _REVIEWS, _UPDATES = (
 )
 _PERSON = _PEOPLE.c
 _CHAT = _CHATS.c
-_PERSON_COLUMNS = (
-    _PERSON.id,
-    _PERSON.platform,
-    _PERSON.platform_id,
-    _PERSON.learner_id,
-    _PERSON.display_name,
-    _PERSON.timezone,
-    _PERSON.level,
-    _PERSON.unreachable,
-)
-_CHAT_COLUMNS = (
-    _CHAT.id,
-    _CHAT.platform,
-    _CHAT.platform_chat_id,
-    _CHAT.is_group,
-    _CHAT.title,
-    _CHAT.timezone,
-)
+
+
+def _selected(table: Table, row_type: type[Any]) -> tuple[Any, ...]:
+    """The table's columns for a row type, in its fields' order: rows are built from them by
+    position."""
+    return tuple(table.c[name] for name in columns_of(row_type))
+
+
+_PERSON_COLUMNS = _selected(_PEOPLE, PersonRow)
+_CHAT_COLUMNS = _selected(_CHATS, ChatRow)
 _N_PERSON = len(_PERSON_COLUMNS)
 
 
@@ -350,17 +350,8 @@ def next_new_question(tx: Tx, person_id: int, scope: QuestionScope) -> str | Non
 # --- asks, answers and schedules --------------------------------------------------------------
 
 _ASK = _ASKS.c
-_ASK_COLUMNS = (_ASK.id, _ASK.chat_id, _ASK.question_id, _ASK.person_id, _ASK.interview_id)
-_SCHEDULE_COLUMNS = (
-    _SCHEDULE.person_id,
-    _SCHEDULE.question_id,
-    _SCHEDULE.state,
-    _SCHEDULE.step,
-    _SCHEDULE.stability,
-    _SCHEDULE.difficulty,
-    _SCHEDULE.due,
-    _SCHEDULE.last_review,
-)
+_ASK_COLUMNS = _selected(_ASKS, AskRow)
+_SCHEDULE_COLUMNS = _selected(_SCHEDULES, ScheduleRow)
 _N_ASK = len(_ASK_COLUMNS)
 
 _CREATE_ASK = Prepared(
@@ -422,18 +413,17 @@ _ANSWERS_TO_ASK = Prepared(
         select(func.count()).select_from(_REVIEWS).where(_REVIEWS.c.ask_id == bindparam("ask_id"))
     )
 )
-_SCHEDULE_STATE = ("state", "step", "stability", "difficulty", "due", "last_review")
 
 
 def _save_schedule(dialect: str) -> Executable:
     statement = _on_conflict_insert(dialect, _SCHEDULES).values(
         person_id=bindparam("person_id"),
         question_id=bindparam("question_id"),
-        **{name: bindparam(name) for name in _SCHEDULE_STATE},
+        **{name: bindparam(name) for name in SCHEDULE_STATE},
     )
     return statement.on_conflict_do_update(
         index_elements=["person_id", "question_id"],
-        set_={name: statement.excluded[name] for name in _SCHEDULE_STATE},
+        set_={name: statement.excluded[name] for name in SCHEDULE_STATE},
     )
 
 
@@ -519,17 +509,7 @@ def insert_review(
 
 def save_schedule(tx: Tx, schedule: ScheduleRow) -> None:
     """Insert or update the person's schedule for the question, in one statement."""
-    tx.execute(
-        _SAVE_SCHEDULE,
-        person_id=schedule.person_id,
-        question_id=schedule.question_id,
-        state=schedule.state,
-        step=schedule.step,
-        stability=schedule.stability,
-        difficulty=schedule.difficulty,
-        due=schedule.due,
-        last_review=schedule.last_review,
-    )
+    tx.execute(_SAVE_SCHEDULE, **values_of(schedule))
 
 
 _REVIEW_DATES = Prepared(

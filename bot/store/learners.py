@@ -23,6 +23,7 @@ from bot.store.models import (
     Schedule,
     Subscription,
 )
+from bot.store.rows import SCHEDULE_STATE
 
 __all__ = [
     "detach",
@@ -36,8 +37,6 @@ __all__ = [
     "take_code",
     "wrong_codes_since",
 ]
-
-_SCHEDULE_STATE = ("state", "step", "stability", "difficulty", "due", "last_review")
 
 
 def learner_of(session: Session, person: Person) -> Person:
@@ -109,7 +108,7 @@ def merge(session: Session, keep: Person, gone: Person) -> list[str]:
             continue
         both.append(theirs.question_id)
         if _reviewed(theirs) > _reviewed(mine):
-            for field in _SCHEDULE_STATE:
+            for field in SCHEDULE_STATE:
                 setattr(mine, field, getattr(theirs, field))
         session.delete(theirs)
     session.flush()
@@ -182,10 +181,10 @@ def _reviewed(schedule: Schedule) -> datetime:
 
 def _copy_progress(session: Session, source_id: int, target_id: int) -> None:
     session.flush()
-    state = [getattr(Schedule, field) for field in _SCHEDULE_STATE]
+    state = [getattr(Schedule, field) for field in SCHEDULE_STATE]
     session.execute(
         insert(Schedule).from_select(
-            ["person_id", "question_id", *_SCHEDULE_STATE],
+            ["person_id", "question_id", *SCHEDULE_STATE],
             select(literal(target_id), Schedule.question_id, *state).where(
                 Schedule.person_id == source_id
             ),

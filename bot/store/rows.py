@@ -6,20 +6,24 @@ keeps the turn's copy in step with what it writes (`event_queries.change_person`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any, TypeVar
 
 from bot.store.models import Chat, Person, Question
 
 __all__ = [
+    "SCHEDULE_STATE",
     "AskRow",
     "ChatRow",
     "PersonRow",
     "QuestionRow",
     "ScheduleRow",
     "chat_row",
+    "columns_of",
     "person_row",
     "question_row",
+    "values_of",
 ]
 
 
@@ -68,6 +72,10 @@ class ScheduleRow:
     last_review: datetime | None
 
 
+# A schedule's card as FSRS keeps it: everything but its keys (person, question).
+SCHEDULE_STATE = ("state", "step", "stability", "difficulty", "due", "last_review")
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionRow:
     id: str
@@ -82,40 +90,31 @@ class QuestionRow:
     retired: bool
 
 
+R = TypeVar("R")
+
+
+def columns_of(row_type: type[Any]) -> tuple[str, ...]:
+    """The row type's fields, in order: the columns a statement selects to build it."""
+    return tuple(field.name for field in fields(row_type))
+
+
+def values_of(row: Any) -> dict[str, Any]:
+    """The row as {column: value}."""
+    return {name: getattr(row, name) for name in columns_of(type(row))}
+
+
+def _row_of(row_type: type[R], instance: Any, **overrides: Any) -> R:
+    values = {name: getattr(instance, name) for name in columns_of(row_type)}
+    return row_type(**(values | overrides))
+
+
 def question_row(question: Question) -> QuestionRow:
-    return QuestionRow(
-        id=question.id,
-        topic_id=question.topic_id,
-        kind=question.kind,
-        prompt=question.prompt,
-        options=tuple(question.options),
-        correct_index=question.correct_index,
-        why=question.why,
-        answer=question.answer,
-        level=question.level,
-        retired=question.retired,
-    )
+    return _row_of(QuestionRow, question, options=tuple(question.options))
 
 
 def person_row(person: Person) -> PersonRow:
-    return PersonRow(
-        id=person.id,
-        platform=person.platform,
-        platform_id=person.platform_id,
-        learner_id=person.learner_id,
-        display_name=person.display_name,
-        timezone=person.timezone,
-        level=person.level,
-        unreachable=person.unreachable,
-    )
+    return _row_of(PersonRow, person)
 
 
 def chat_row(chat: Chat) -> ChatRow:
-    return ChatRow(
-        id=chat.id,
-        platform=chat.platform,
-        platform_chat_id=chat.platform_chat_id,
-        is_group=chat.is_group,
-        title=chat.title,
-        timezone=chat.timezone,
-    )
+    return _row_of(ChatRow, chat)
