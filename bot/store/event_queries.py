@@ -10,10 +10,10 @@ from datetime import date, datetime
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, and_, bindparam, exists, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Executable
 
 from bot.store.models import Ask, Chat, InboxUpdate, Person, Question, Review, Schedule
+from bot.store.queries import dialect_insert
 from bot.store.rows import (
     SCHEDULE_STATE,
     AskRow,
@@ -104,10 +104,6 @@ _CHAT_COLUMNS = _selected(_CHATS, ChatRow)
 _N_PERSON = len(_PERSON_COLUMNS)
 
 
-def _on_conflict_insert(dialect: str, table: Any) -> Any:
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 # --- people and chats -------------------------------------------------------------------------
 
 _PERSON_AND_CHAT = Prepared(
@@ -140,7 +136,7 @@ _CHAT_BY_KEY = Prepared(
 _CHAT_BY_ID = Prepared(lambda _dialect: select(*_CHAT_COLUMNS).where(_CHAT.id == bindparam("id")))
 _INSERT_PERSON = Prepared(
     lambda dialect: (
-        _on_conflict_insert(dialect, _PEOPLE)
+        dialect_insert(dialect, _PEOPLE)
         .values(
             platform=bindparam("platform"),
             platform_id=bindparam("pid"),
@@ -154,7 +150,7 @@ _INSERT_PERSON = Prepared(
 )
 _INSERT_CHAT = Prepared(
     lambda dialect: (
-        _on_conflict_insert(dialect, _CHATS)
+        dialect_insert(dialect, _CHATS)
         .values(
             platform=bindparam("platform"),
             platform_chat_id=bindparam("chat_id"),
@@ -393,7 +389,7 @@ _SET_ASK_REF = Prepared(
 )
 _INSERT_REVIEW = Prepared(
     lambda dialect: (
-        _on_conflict_insert(dialect, _REVIEWS)
+        dialect_insert(dialect, _REVIEWS)
         .values(
             ask_id=bindparam("ask_id"),
             person_id=bindparam("person_id"),
@@ -416,7 +412,7 @@ _ANSWERS_TO_ASK = Prepared(
 
 
 def _save_schedule(dialect: str) -> Executable:
-    statement = _on_conflict_insert(dialect, _SCHEDULES).values(
+    statement = dialect_insert(dialect, _SCHEDULES).values(
         person_id=bindparam("person_id"),
         question_id=bindparam("question_id"),
         **{name: bindparam(name) for name in SCHEDULE_STATE},
@@ -537,7 +533,7 @@ def answers_to_ask(tx: Tx, ask_id: int) -> int:
 _INBOX = _UPDATES.c
 _STORE_UPDATE = Prepared(
     lambda dialect: (
-        _on_conflict_insert(dialect, _UPDATES)
+        dialect_insert(dialect, _UPDATES)
         .values(
             platform=bindparam("platform"),
             key=bindparam("inbox_key"),

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, null, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.store.models import (
@@ -23,7 +22,7 @@ from bot.store.models import (
     Review,
     Schedule,
 )
-from bot.store.queries import insert_ignore
+from bot.store.queries import dialect_insert, insert_ignore
 
 __all__ = [
     "Candidate",
@@ -70,9 +69,8 @@ def start(session: Session, values: dict[str, Any]) -> Interview | None:
 
 @functools.cache
 def _insert_round(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(Interview)
+        dialect_insert(dialect, Interview)
         .on_conflict_do_nothing(index_elements=["running_key"])
         .returning(Interview)
     )

@@ -40,6 +40,7 @@ __all__ = [
     "active_topics",
     "all_questions",
     "delivery_for",
+    "dialect_insert",
     "due_count",
     "find_person",
     "forget_person",
@@ -165,11 +166,15 @@ def insert_ignore(session: Session, model: Any, values: dict[str, Any], unique: 
     return session.connection().execute(statement, values).first() is not None
 
 
+def dialect_insert(dialect: str, table: Any) -> Any:
+    """INSERT from the dialect's own module, which has ON CONFLICT (SQLite and PostgreSQL)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 @functools.cache
 def _insert_ignore(dialect: str, model: Any, unique: tuple[str, ...]) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(model.__table__)
+        dialect_insert(dialect, model.__table__)
         .on_conflict_do_nothing(index_elements=list(unique))
         .returning(model.__table__.c[unique[0]])
     )
