@@ -148,16 +148,15 @@ class TelegramAdapter:
             await retry_until_reachable(
                 "Telegram", urlsplit(app.bot.base_url).netloc, self._connect, (NetworkError,)
             )
-        except InvalidToken:
-            await app.bot.request.shutdown()
-            # PTB's own message quotes the token: never shown.
-            raise StartupError(
-                "TELEGRAM_BOT_TOKEN: Telegram rejected the token (401 Unauthorized). Copy it "
-                "again from @BotFather (/mybots, API Token) and set TELEGRAM_BOT_TOKEN."
-            ) from None
-        except BaseException:
+        except BaseException as error:
             # The application never started, so nothing else closes its HTTP session.
             await app.bot.request.shutdown()
+            if isinstance(error, InvalidToken):
+                # PTB's own message quotes the token: never shown.
+                raise StartupError(
+                    "TELEGRAM_BOT_TOKEN: Telegram rejected the token (401 Unauthorized). Copy it "
+                    "again from @BotFather (/mybots, API Token) and set TELEGRAM_BOT_TOKEN."
+                ) from None
             raise
         await app.start()
         # Replies an earlier run kept but did not send, then the updates it never handled.

@@ -348,15 +348,5 @@ def _shared_words(query: _WordTable, name: list[str]) -> float:
 
 
 def _best_word(word: str, others: list[str]) -> float:
-    """How well `word` matches its nearest in `others` (fuzz.ratio), 0 below 75. Short words
-    must match exactly: 'orm' is not 'form'. A long word never equals a short one, so it is
-    compared with the long ones only."""
-    if len(word) <= _SHORT:
-        return 100.0 if word in others else 0.0
-    best = 0.0
-    for other in others:
-        if len(other) > _SHORT:
-            score = fuzz.ratio(word, other, score_cutoff=75)
-            if score > best:
-                best = score
-    return best
+    """How well `word` matches its nearest in `others` (see `_similar`)."""
+    return max((_similar(word, other) for other in others), default=0.0)
