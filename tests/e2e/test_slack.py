@@ -26,6 +26,7 @@ from tests.fakes.slack_api import (
     Posted,
     SlackSender,
     SlackUser,
+    texts,
 )
 
 ADA = SlackUser("U0ADA", "ada")
@@ -52,17 +53,6 @@ def posted(slack: FakeSlackApi, index: int = -1) -> Posted:
     call = slack.sent("chat.postMessage")[index]
     ts = next(ts for ts, p in slack.messages.items() if p.blocks == call.params["blocks"])
     return slack.messages[ts]
-
-
-def texts(blocks: list[dict]) -> str:
-    parts = []
-    for block in blocks:
-        if "text" in block:
-            parts.append(block["text"]["text"])
-        for element in block.get("elements", []):
-            if element.get("type") == "mrkdwn":
-                parts.append(element["text"])
-    return "\n".join(parts)
 
 
 def buttons(blocks: list[dict]) -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ from tests.fakes.slack_api import (
     Posted,
     SlackSender,
     SlackUser,
+    texts,
 )
 
 ADA, BOB, CY = SlackUser("U0ADA", "ada"), SlackUser("U0BOB", "bob"), SlackUser("U0CY", "cy")
@@ -47,17 +48,6 @@ async def bot(core, slack) -> AsyncIterator[BotServer]:
 @pytest.fixture
 def sender(bot, slack) -> SlackSender:
     return SlackSender(bot.url, slack)
-
-
-def texts(blocks: list[dict]) -> str:
-    parts = []
-    for block in blocks:
-        if "text" in block:
-            parts.append(block["text"]["text"])
-        for element in block.get("elements", []):
-            if element.get("type") == "mrkdwn":
-                parts.append(element["text"])
-    return "\n".join(parts)
 
 
 def buttons(posted: Posted) -> dict[str, str]:

@@ -67,6 +67,18 @@ class Posted:
     blocks: list[dict[str, Any]]
 
 
+def texts(blocks: list[dict[str, Any]]) -> str:
+    """The text a person reads in a message's blocks: sections and mrkdwn context lines."""
+    parts = []
+    for block in blocks:
+        if "text" in block:
+            parts.append(block["text"]["text"])
+        for element in block.get("elements", []):
+            if element.get("type") == "mrkdwn":
+                parts.append(element["text"])
+    return "\n".join(parts)
+
+
 @dataclass
 class Upload:
     """A file as the bot uploaded it: announced, sent to its upload URL, then shared."""
