@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import IntEnum
+from typing import Any, Protocol
 
 from fsrs import Card, Rating, Scheduler, State
 
 from bot.store.models import Schedule
-from bot.store.progress import StoredCard
 from bot.store.rows import ScheduleRow
 
 __all__ = [
@@ -18,6 +18,23 @@ __all__ = [
     "rating_for_choice",
     "retrievability",
 ]
+
+
+class CardState(Protocol):
+    """A stored FSRS card: a schedule row, or a card read for the /stats picture."""
+
+    @property
+    def state(self) -> int: ...
+    @property
+    def step(self) -> int | None: ...
+    @property
+    def stability(self) -> float | None: ...
+    @property
+    def difficulty(self) -> float | None: ...
+    @property
+    def due(self) -> datetime: ...
+    @property
+    def last_review(self) -> datetime | None: ...
 
 
 class Recall(IntEnum):
@@ -46,18 +63,9 @@ def apply_review(
     now: datetime,
 ) -> ScheduleRow:
     """Review the person's card for the question at `now`; returns the card's new state."""
-    card = _to_card(schedule, now)
+    card = _card(schedule) if schedule is not None else Card(card_id=0, due=now)
     card, _log = scheduler.review_card(card, Rating(int(recall)), review_datetime=now)
-    return ScheduleRow(
-        person_id=person_id,
-        question_id=question_id,
-        state=int(card.state),
-        step=card.step,
-        stability=card.stability,
-        difficulty=card.difficulty,
-        due=card.due,
-        last_review=card.last_review,
-    )
+    return ScheduleRow(person_id=person_id, question_id=question_id, **_stored(card))
 
 
 def replay(scheduler: Scheduler, schedule: Schedule, history: list[tuple[int, datetime]]) -> None:
@@ -70,17 +78,18 @@ def replay(scheduler: Scheduler, schedule: Schedule, history: list[tuple[int, da
     card = Card(card_id=0, due=moments[0][1])
     for rating, when in moments:
         card, _log = scheduler.review_card(card, Rating(rating), review_datetime=when)
-    schedule.state = int(card.state)
-    schedule.step = card.step
-    schedule.stability = card.stability
-    schedule.difficulty = card.difficulty
-    schedule.due = card.due
-    schedule.last_review = card.last_review
+    for name, value in _stored(card).items():
+        setattr(schedule, name, value)
 
 
-def retrievability(scheduler: Scheduler, stored: StoredCard, now: datetime) -> float:
+def retrievability(scheduler: Scheduler, stored: CardState, now: datetime) -> float:
     """FSRS's chance that the person recalls the card's answer at `now` (0 before any review)."""
-    card = Card(
+    return float(scheduler.get_card_retrievability(_card(stored), current_datetime=now))
+
+
+def _card(stored: CardState) -> Card:
+    # An explicit card_id: without one, fsrs.Card sleeps a millisecond to make its id unique.
+    return Card(
         card_id=0,
         state=State(stored.state),
         step=stored.step,
@@ -89,19 +98,15 @@ def retrievability(scheduler: Scheduler, stored: StoredCard, now: datetime) -> f
         due=stored.due,
         last_review=stored.last_review,
     )
-    return float(scheduler.get_card_retrievability(card, current_datetime=now))
 
 
-def _to_card(schedule: ScheduleRow | None, now: datetime) -> Card:
-    # An explicit card_id: without one, fsrs.Card sleeps a millisecond to make its id unique.
-    if schedule is None:
-        return Card(card_id=0, due=now)
-    return Card(
-        card_id=0,
-        state=State(schedule.state),
-        step=schedule.step,
-        stability=schedule.stability,
-        difficulty=schedule.difficulty,
-        due=schedule.due,
-        last_review=schedule.last_review,
-    )
+def _stored(card: Card) -> dict[str, Any]:
+    """The card's state as a schedule stores it (bot.store.rows.SCHEDULE_STATE)."""
+    return {
+        "state": int(card.state),
+        "step": card.step,
+        "stability": card.stability,
+        "difficulty": card.difficulty,
+        "due": card.due,
+        "last_review": card.last_review,
+    }
