@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -27,7 +28,6 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
@@ -46,7 +46,11 @@ from bot.adapters.base import (
     send_unsent,
 )
 from bot.adapters.telegram_render import bold, keyboard, plain, render
-from bot.adapters.telegram_transport import RetryingRateLimiter, build_application
+from bot.adapters.telegram_transport import (
+    RetryingRateLimiter,
+    TelegramApplication,
+    build_application,
+)
 from bot.charts import progress_png
 from bot.config import Settings
 from bot.core.commands import COMMANDS, parse_command
@@ -85,7 +89,7 @@ class TelegramAdapter:
     def __init__(
         self,
         core: Core,
-        application: Application,  # type: ignore[type-arg]
+        application: TelegramApplication,
         *,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
@@ -219,7 +223,9 @@ class TelegramAdapter:
                 delay = min(delay * 2, MAX_RETRY_SECONDS)
                 continue
             try:
-                fresh = set(await self.core.receive(PLATFORM, [_stored(u) for u in updates]))
+                received = self.application.updates_request.received
+                stored = [_stored(u, received(u.update_id)) for u in updates]
+                fresh = set(await self.core.receive(PLATFORM, stored))
             except Exception as error:
                 # The batch stays unconfirmed, so Telegram keeps it: handled once the database
                 # is back. Meanwhile whoever wrote hears why the answer waits.
@@ -270,7 +276,7 @@ class TelegramAdapter:
             return web.Response(status=400, text="not a Telegram update")
         # Stored before the 200; Telegram redelivers an update it thinks failed, possibly to
         # another of our processes: the inbox takes each once.
-        if await self.core.receive(PLATFORM, [_stored(update)]):
+        if await self.core.receive(PLATFORM, [_stored(update, data)]):
             await self.application.update_queue.put(update)
         return web.Response(text="ok")
 
@@ -504,9 +510,10 @@ def _key(update: Update) -> str:
     return f"telegram:update:{update.update_id}"
 
 
-def _stored(update: Update) -> tuple[str, str]:
-    """The update as the inbox keeps it: its key and the JSON Telegram sent."""
-    return _key(update), json.dumps(update.to_dict())
+def _stored(update: Update, as_sent: dict[str, Any] | None) -> tuple[str, str]:
+    """The update as the inbox keeps it: its key and the JSON Telegram sent (rebuilt from the
+    parsed update only if the JSON as sent is missing)."""
+    return _key(update), json.dumps(as_sent if as_sent is not None else update.to_dict())
 
 
 def _person(update: Update) -> PersonRef:

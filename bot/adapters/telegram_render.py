@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import MessageLimit
@@ -35,8 +35,13 @@ def render(reply: Reply) -> tuple[list[str], tuple[Button, ...]]:
     return [], ()
 
 
-def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup:
-    """Short labels share a row (Again/Hard/Good/Easy); longer ones get two or one a row."""
+@functools.lru_cache(maxsize=1024)
+def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup:
+    """Short labels share a row (Again/Hard/Good/Easy); longer ones get two or one a row.
+
+    Kept for the next reply with the same buttons (after an answer: "Next question" and the
+    topic's explanation): PTB's keyboards are immutable, and building one is dozens of
+    attribute writes per button."""
     longest = max(len(b.label) for b in buttons)
     per_row = 4 if longest <= 8 else 2 if longest <= 24 else 1
     rows = [

@@ -15,12 +15,13 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
 
-from bot.adapters.telegram_http import AiohttpRequest
+from bot.adapters.telegram_http import AiohttpRequest, KeptUpdatesRequest
 
 __all__ = [
     "CONCURRENT_UPDATES",
     "PerChatUpdateProcessor",
     "RetryingRateLimiter",
+    "TelegramApplication",
     "build_application",
 ]
 
@@ -163,14 +164,26 @@ def _ordering_key(update: object) -> int | None:
     return None
 
 
+class TelegramApplication(Application):  # type: ignore[type-arg]
+    """PTB's Application, holding the request its getUpdates calls go through, which keeps
+    the updates as Telegram sent them (for the inbox)."""
+
+    __slots__ = ("updates_request",)
+
+    def __init__(self, *, updates_request: KeptUpdatesRequest, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.updates_request = updates_request
+
+
 def build_application(
     token: str,
     base_url: str,
     *,
     rate_limiter: AIORateLimiter | None = None,
     with_updater: bool = False,
-) -> Application:  # type: ignore[type-arg]
+) -> TelegramApplication:
     """The application as the bot runs it; `rate_limiter` replaces RetryingRateLimiter()."""
+    updates_request = KeptUpdatesRequest()
     # Opt in to python-telegram-bot's timedelta durations (RetryAfter.retry_after): without it,
     # every 429 logs a deprecation warning.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -185,9 +198,13 @@ def build_application(
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
         # Enough connections for the updates and daily pushes in flight.
         .request(AiohttpRequest(connections=CONNECTIONS))
+        .get_updates_request(updates_request)
+        .application_class(TelegramApplication, {"updates_request": updates_request})
     )
     if not with_updater:
         # The adapter polls itself, storing each batch before it is confirmed;
         # `with_updater` is for a bare bot (the benchmarks' echo bot).
         builder = builder.updater(None)
-    return builder.build()
+    application = builder.build()
+    assert isinstance(application, TelegramApplication)
+    return application

@@ -5,7 +5,14 @@ import logging
 
 from bot.core.events import ChatRef, Command, PersonRef
 from bot.core.handler import Core
-from bot.core.replies import ChoicePrompt, Message
+from bot.core.replies import (
+    Button,
+    CardPrompt,
+    ChoicePrompt,
+    Message,
+    decode_replies,
+    encode_replies,
+)
 from bot.core.srs import make_scheduler
 
 ADA = PersonRef("telegram", "42", "Ada")
@@ -72,3 +79,15 @@ async def test_an_explanation_is_kept_as_its_topic_and_sent_whole(core, clock):
     replies = await handle_from_inbox(core, "u1", Command(ADA, ADA_DM, "explain", "gil"))
     ((_key, _chat, resent),) = await (await restarted(core, clock)).unsent("telegram")
     assert resent == replies
+
+
+def test_kept_replies_come_back_field_for_field_buttons_included():
+    replies = [
+        Message("**Right!**", buttons=(Button("Next question", "next"),), replace=True),
+        CardPrompt(
+            7, "The GIL", "What does it lock?", header="Daily", buttons=(Button("Show", "r:7"),)
+        ),
+        ChoicePrompt(8, "Docker", "Which layer?", ("a", "b"), 1, "because", time_limit=30),
+    ]
+
+    assert decode_replies(encode_replies(replies), lambda _topic: None) == replies
