@@ -11,7 +11,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.adapters.telegram_http import AiohttpRequest
+from bot.adapters.telegram_http import AiohttpRequest, KeptUpdatesRequest
 
 
 async def _serve(handler) -> tuple[web.AppRunner, str]:
@@ -81,3 +81,28 @@ async def test_nobody_listening_is_a_network_error():
             await request.do_request(f"http://127.0.0.1:{port}/getMe", "POST")
     finally:
         await request.shutdown()
+
+
+async def test_get_updates_keeps_each_update_as_telegram_sent_it():
+    # A field this version of python-telegram-bot does not know stays in what the inbox stores.
+    sent = [
+        {"update_id": 7, "message": {"message_id": 1, "date": 0, "text": "hi", "new_field": [1]}},
+        {"update_id": 8, "poll_answer": {"poll_id": "p", "option_ids": [0]}},
+    ]
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "result": sent})
+
+    runner, url = await _serve(handler)
+    request = KeptUpdatesRequest()
+    await request.initialize()
+    try:
+        result = await request.post(f"{url}/getUpdates", _data(timeout=0))
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
+
+    assert result == sent
+    assert request.received(7) == sent[0]
+    assert request.received(8) == sent[1]
+    assert request.received(9) is None

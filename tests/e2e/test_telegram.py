@@ -12,11 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from sqlalchemy import select
 
 from bot.adapters.telegram import ALLOWED_UPDATES, TelegramAdapter
 from bot.adapters.telegram_transport import build_application
 from bot.core import actions
 from bot.server import BotServer
+from bot.store.models import InboxUpdate
 from tests.fakes.telegram_api import FakeTelegram, group_chat, private_chat, user
 
 ADA = user(111, "Ada")
@@ -73,6 +75,18 @@ async def test_private_quiz_answered_wrong_says_wrong(bot, telegram):
     (verdict,) = await telegram.wait_for("sendMessage")
     assert "<b>Wrong.</b>" in verdict.params["text"]
     assert "One thread running bytecode at a time" in verdict.params["text"]
+
+
+async def test_an_update_is_stored_as_telegram_sent_it(bot, telegram, db):
+    # A field python-telegram-bot does not know is kept: the inbox holds Telegram's JSON, not
+    # a copy rebuilt from PTB's objects.
+    sent = telegram.push({"message": {**telegram.message(ADA, "/help"), "new_field": {"a": 1}}})
+    await telegram.wait_for("sendMessage")
+
+    def stored(session):
+        return session.scalars(select(InboxUpdate.payload)).all()
+
+    assert [json.loads(payload) for payload in await db.read(stored)] == [sent]
 
 
 async def test_card_buttons_edit_the_message_in_place(bot, telegram, core):
