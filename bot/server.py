@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
 import os
 import signal
@@ -118,6 +119,12 @@ class BotServer:
             self._senders = [
                 asyncio.create_task(self._send_outbox(self.outbox)) for _ in range(_OUTBOX_SENDERS)
             ]
+        # Everything loaded by now (the bank, the catalog, the libraries) lives as long as the
+        # server: kept out of the collector's full passes, which otherwise walk all of it again
+        # every few thousand updates (benchmarks/telegram_updates.py: 0.57 s of a 5-second run
+        # without this, 0.14 s with it).
+        gc.collect()
+        gc.freeze()
         log.info(
             "listening on %s:%s with %s",
             self.host,
@@ -145,6 +152,7 @@ class BotServer:
                 log.exception("stopping %s failed", adapter.platform)
         # After the adapters: updates they finished while stopping mark their replies sent.
         await self.core.close()
+        gc.unfreeze()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
