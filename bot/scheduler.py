@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -74,31 +74,61 @@ class DailyTicker:
             self._scheduler = None
 
     async def tick(self) -> TickReport:
-        """Send every push due now; claims are made in batches until none is left."""
+        """Send every push due now, claimed in batches until none is left.
+
+        The next batch is claimed while the last pushes of the current one are still out, so
+        the senders do not stand idle at the end of each batch while it drains and is recorded
+        (benchmarks/daily_fanout.py, paid broadcast: the gap between batches kept the rate near
+        800 of the 950 messages a second the limiter allows)."""
         try:
             await self.core.refresh_topics()
             await self.core.housekeeping()
             await self.daily.requeue_stale()
         except Exception:
             log.exception("housekeeping failed")
-        total = TickReport()
         platforms = frozenset(self.adapters)
         semaphore = asyncio.Semaphore(self.concurrency)
-        while True:
+        batches: list[asyncio.Task[TickReport]] = []
+        try:
             pushes = await self.daily.claim_due(platforms)
-            if not pushes:
-                return total
-            outcomes = await asyncio.gather(*(self._send(push, semaphore) for push in pushes))
-            await self.daily.record(outcomes)
-            sent = sum(1 for o in outcomes if o.error is None)
-            failed = sum(1 for o in outcomes if o.error is not None and o.permanent)
+            while pushes:
+                progress = _BatchProgress(unfinished=len(pushes), tail=self.concurrency)
+                batches.append(asyncio.create_task(self._send_batch(pushes, semaphore, progress)))
+                await progress.nearly_done.wait()
+                if progress.finished and not progress.progressed:
+                    break  # transient trouble (the platform away?): the rest waits a tick
+                pushes = await self.daily.claim_due(platforms)
+        finally:
+            reports = await asyncio.gather(*batches, return_exceptions=True)
+        total = TickReport()
+        for report in reports:
+            if isinstance(report, BaseException):
+                raise report
             total = TickReport(
-                sent=total.sent + sent,
-                failed=total.failed + failed,
-                retrying=total.retrying + len(outcomes) - sent - failed,
+                sent=total.sent + report.sent,
+                failed=total.failed + report.failed,
+                retrying=total.retrying + report.retrying,
             )
-            if sent + failed == 0:
-                return total  # transient trouble: try again at the next tick
+        return total
+
+    async def _send_batch(
+        self, pushes: list[Push], semaphore: asyncio.Semaphore, progress: _BatchProgress
+    ) -> TickReport:
+        """Send a claimed batch, then record how each push went, in one transaction."""
+
+        async def send(push: Push) -> PushOutcome:
+            outcome = await self._send(push, semaphore)
+            progress.count(outcome)
+            return outcome
+
+        try:
+            outcomes = await asyncio.gather(*(send(push) for push in pushes))
+        finally:
+            progress.nearly_done.set()
+        await self.daily.record(outcomes)
+        sent = sum(1 for o in outcomes if o.error is None)
+        failed = sum(1 for o in outcomes if o.error is not None and o.permanent)
+        return TickReport(sent=sent, failed=failed, retrying=len(outcomes) - sent - failed)
 
     async def _send(self, push: Push, semaphore: asyncio.Semaphore) -> PushOutcome:
         async with semaphore:
@@ -120,6 +150,29 @@ class DailyTicker:
                 )
                 self.metrics.pushes.labels(push.platform, label).inc()
             return outcome
+
+
+@dataclass
+class _BatchProgress:
+    """How far a batch's sending has got; `nearly_done` once at most `tail` pushes are out."""
+
+    unfinished: int
+    tail: int
+    finished: int = 0
+    progressed: int = 0  # sent, or failed for good
+    nearly_done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        if self.unfinished <= self.tail:
+            self.nearly_done.set()
+
+    def count(self, outcome: PushOutcome) -> None:
+        self.unfinished -= 1
+        self.finished += 1
+        if outcome.error is None or outcome.permanent:
+            self.progressed += 1
+        if self.unfinished <= self.tail:
+            self.nearly_done.set()
 
 
 class RoundTicker:

@@ -153,8 +153,9 @@ class TelegramAdapter:
                 "Telegram", urlsplit(app.bot.base_url).netloc, self._connect, (NetworkError,)
             )
         except BaseException as error:
-            # The application never started, so nothing else closes its HTTP session.
+            # The application never started, so nothing else closes its HTTP sessions.
             await app.bot.request.shutdown()
+            await app.updates_request.shutdown()
             if isinstance(error, InvalidToken):
                 # PTB's own message quotes the token: never shown.
                 raise StartupError(
