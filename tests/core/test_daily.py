@@ -1,3 +1,4 @@
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -266,3 +267,61 @@ def test_next_push_is_today_when_the_time_is_still_ahead():
     now = at(2026, 3, 2, 6, 0)
     assert next_push_after(now, 7, 0, "UTC") == at(2026, 3, 2, 7, 0)
     assert next_push_after(now, 5, 0, "UTC") == at(2026, 3, 3, 5, 0)
+
+
+class SlowAdapter(RecordingAdapter):
+    """Takes a moment per delivery, and counts the deliveries under way."""
+
+    in_flight: int = 0
+
+    async def deliver(self, chat_id, replies) -> None:
+        self.in_flight += 1
+        try:
+            await asyncio.sleep(0.01)
+            await super().deliver(chat_id, replies)
+        finally:
+            self.in_flight -= 1
+
+
+async def subscribe_many(core, count: int) -> None:
+    for n in range(count):
+        await FakeChat.private(core, person_id=str(n)).say("/daily 07:00 UTC")
+
+
+async def test_every_batch_is_sent_once_and_the_next_claimed_while_the_last_pushes_are_out(
+    core, clock
+):
+    clock.set(at(2026, 3, 2, 6, 0))
+    await subscribe_many(core, 12)
+    adapter = SlowAdapter()
+    ticker = daily_ticker(core, {"test": adapter})
+    ticker.daily.batch_size, ticker.concurrency = 5, 2
+    claim = ticker.daily.claim_due
+    in_flight_at_claims: list[int] = []
+
+    async def watched_claim(platforms):
+        in_flight_at_claims.append(adapter.in_flight)
+        return await claim(platforms)
+
+    ticker.daily.claim_due = watched_claim
+    clock.set(at(2026, 3, 2, 7, 0))
+
+    assert (await ticker.tick()).sent == 12
+    assert sorted(adapter.chats()) == sorted(f"dm-{n}" for n in range(12))
+    assert in_flight_at_claims[0] == 0 and all(n > 0 for n in in_flight_at_claims[1:])
+    assert (await ticker.tick()).sent == 0
+
+
+async def test_a_batch_that_only_fails_for_now_ends_the_tick_and_the_rest_waits(core, clock):
+    clock.set(at(2026, 3, 2, 6, 0))
+    await subscribe_many(core, 12)
+    adapter = SlowAdapter()
+    adapter.failures.extend(DeliveryFailed("timed out", permanent=False) for _ in range(5))
+    ticker = daily_ticker(core, {"test": adapter})
+    ticker.daily.batch_size, ticker.concurrency = 5, 2
+    clock.set(at(2026, 3, 2, 7, 0))
+
+    first = await ticker.tick()
+    assert (first.sent, first.retrying) == (0, 5)
+    clock.advance(minutes=1)
+    assert (await ticker.tick()).sent == 12
