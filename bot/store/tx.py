@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
-__all__ = ["Prepared", "Tx"]
+__all__ = ["Prepared", "Tx", "run_on_driver"]
 
 Row = tuple[Any, ...]
 
@@ -179,38 +179,56 @@ class Tx:
     def _run(self, compiled: _Compiled, values: Any, many: bool = False) -> Any:
         if self._session is not None and self._session.autoflush:
             self._session.flush()  # a no-op when it holds no changes
-        cursor = self._driver.cursor()
-        if self._announce:
-            # Whoever listens to SQLAlchemy's statement events (echo, the benchmarks' statement
-            # log) sees these statements too.
-            self.connection.dispatch.before_cursor_execute(
-                self.connection, cursor, compiled.sql, values, None, many
-            )
-        try:
-            if many:
-                cursor.executemany(compiled.sql, values)
-            else:
-                cursor.execute(compiled.sql, values)
-        except Exception as error:
-            cursor.close()
-            raise self._wrapped(error, compiled.sql, values) from error
-        return cursor
-
-    def _wrapped(self, error: Exception, sql: str, values: Any) -> BaseException:
-        """The driver's error as SQLAlchemy raises it, so that callers handle one kind; a
-        lost connection is invalidated, as SQLAlchemy would, for the retry to take a new one."""
-        dbapi_error = self.dialect.loaded_dbapi.Error
-        if not isinstance(error, dbapi_error):
-            return error
-        lost = self.dialect.is_disconnect(error, self._driver, None)
-        if lost:
-            self.connection.invalidate(error)
-        return DBAPIError.instance(
-            sql,
-            values,
-            error,
-            dbapi_error,
-            hide_parameters=True,
-            connection_invalidated=lost,
-            dialect=self.dialect,
+        return run_on_driver(
+            self.connection, compiled.sql, values, many=many, announce=self._announce
         )
+
+
+def run_on_driver(
+    connection: Connection,
+    sql: str,
+    values: Any = (),
+    *,
+    many: bool = False,
+    announce: bool | None = None,
+) -> Any:
+    """Run SQL on the connection's driver connection, skipping SQLAlchemy's per-statement
+    machinery but not its contract: listeners of its statement events see the statement, and
+    a failure is raised as SQLAlchemy's `DBAPIError` (a lost connection invalidated, as
+    SQLAlchemy would, for a retry to take a new one). Returns the driver's cursor."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    if announce is None:
+        announce = bool(connection.dispatch.before_cursor_execute)
+    if announce:
+        # Whoever listens to SQLAlchemy's statement events (echo, the benchmarks' statement
+        # log) sees these statements too.
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, many)
+    try:
+        if many:
+            cursor.executemany(sql, values)
+        else:
+            cursor.execute(sql, values)
+    except Exception as error:
+        cursor.close()
+        raise _wrapped(connection, error, sql, values) from error
+    return cursor
+
+
+def _wrapped(connection: Connection, error: Exception, sql: str, values: Any) -> BaseException:
+    """The driver's error as SQLAlchemy raises it, so that callers handle one kind."""
+    dialect = connection.dialect
+    dbapi_error = dialect.loaded_dbapi.Error
+    if not isinstance(error, dbapi_error):
+        return error
+    lost = dialect.is_disconnect(error, connection.connection.driver_connection, None)
+    if lost:
+        connection.invalidate(error)
+    return DBAPIError.instance(
+        sql,
+        values,
+        error,
+        dbapi_error,
+        hide_parameters=True,
+        connection_invalidated=lost,
+        dialect=dialect,
+    )
