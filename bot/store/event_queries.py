@@ -110,7 +110,7 @@ _PERSON_AND_CHAT = Prepared(
     lambda _dialect: (
         select(*_PERSON_COLUMNS, *_CHAT_COLUMNS)
         .select_from(_PEOPLE)
-        .join(
+        .outerjoin(
             _CHATS,
             and_(
                 _CHAT.platform == bindparam("chat_platform"),
@@ -167,16 +167,9 @@ def known_person_and_chat(
     tx: Tx, person: PersonKey, chat: ChatKey
 ) -> tuple[PersonRow, ChatRow] | None:
     """Both rows in one statement, when both exist and their names are as the platform says."""
-    row = tx.first(
-        _PERSON_AND_CHAT,
-        chat_platform=chat.platform,
-        chat_id=chat.chat_id,
-        platform=person.platform,
-        pid=person.platform_id,
-    )
-    if row is None:
+    found_person, found_chat = _person_and_chat(tx, person, chat)
+    if found_person is None or found_chat is None:
         return None
-    found_person, found_chat = PersonRow(*row[:_N_PERSON]), ChatRow(*row[_N_PERSON:])
     if person.display_name and found_person.display_name != person.display_name:
         return None
     if chat.title and found_chat.title != chat.title:
@@ -187,35 +180,67 @@ def known_person_and_chat(
 def ensure_person_and_chat(
     tx: Tx, person: PersonKey, chat: ChatKey, now: datetime
 ) -> tuple[PersonRow, ChatRow]:
-    """Both rows, read in one statement when both are known (nearly every event), created or
-    renamed otherwise; safe when two processes see a newcomer at once."""
-    known = known_person_and_chat(tx, person, chat)
-    if known is not None:
-        return known
-    found_person = ensure_person(tx, person.platform, person.platform_id, person.display_name, now)
-    row = tx.first(
-        _INSERT_CHAT,
-        platform=chat.platform,
-        chat_id=chat.chat_id,
-        is_group=chat.is_group,
-        title=chat.title,
-    ) or tx.first(_CHAT_BY_KEY, platform=chat.platform, chat_id=chat.chat_id)
-    assert row is not None
-    found_chat = ChatRow(*row)
+    """Both rows, read in one statement (nearly every event), created or renamed where they
+    are new or renamed; safe when two processes see a newcomer at once."""
+    found_person, found_chat = _person_and_chat(tx, person, chat)
+    if found_person is None:
+        found_person = _insert_person(
+            tx, person.platform, person.platform_id, person.display_name, now
+        )
+    elif person.display_name and found_person.display_name != person.display_name:
+        change_person(tx, found_person, display_name=person.display_name)
+    if found_chat is None:
+        row = tx.first(
+            _INSERT_CHAT,
+            platform=chat.platform,
+            chat_id=chat.chat_id,
+            is_group=chat.is_group,
+            title=chat.title,
+        ) or tx.first(_CHAT_BY_KEY, platform=chat.platform, chat_id=chat.chat_id)
+        assert row is not None
+        found_chat = ChatRow(*row)
     if chat.title and found_chat.title != chat.title:
         change_chat(tx, found_chat, title=chat.title)
     return found_person, found_chat
+
+
+def _person_and_chat(
+    tx: Tx, person: PersonKey, chat: ChatKey
+) -> tuple[PersonRow | None, ChatRow | None]:
+    """The person and the chat, each None where not stored yet: one statement."""
+    row = tx.first(
+        _PERSON_AND_CHAT,
+        chat_platform=chat.platform,
+        chat_id=chat.chat_id,
+        platform=person.platform,
+        pid=person.platform_id,
+    )
+    if row is None:
+        return None, None
+    chat_part = row[_N_PERSON:]
+    return PersonRow(*row[:_N_PERSON]), ChatRow(*chat_part) if chat_part[0] is not None else None
 
 
 def ensure_person(
     tx: Tx, platform: str, platform_id: str, display_name: str, now: datetime
 ) -> PersonRow:
     """The person, created on first sight (a row another process inserted first is found)."""
-    row = tx.first(_PERSON_BY_KEY, platform=platform, pid=platform_id) or tx.first(
+    row = tx.first(_PERSON_BY_KEY, platform=platform, pid=platform_id)
+    if row is None:
+        return _insert_person(tx, platform, platform_id, display_name, now)
+    found = PersonRow(*row)
+    if display_name and found.display_name != display_name:
+        change_person(tx, found, display_name=display_name)
+    return found
+
+
+def _insert_person(
+    tx: Tx, platform: str, platform_id: str, display_name: str, now: datetime
+) -> PersonRow:
+    """A person not found a moment ago: inserted, or found if another process was first."""
+    row = tx.first(
         _INSERT_PERSON, platform=platform, pid=platform_id, display_name=display_name, now=now
-    )
-    if row is None:  # inserted by another transaction since our look
-        row = tx.first(_PERSON_BY_KEY, platform=platform, pid=platform_id)
+    ) or tx.first(_PERSON_BY_KEY, platform=platform, pid=platform_id)
     assert row is not None
     found = PersonRow(*row)
     if display_name and found.display_name != display_name:
