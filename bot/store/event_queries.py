@@ -187,18 +187,9 @@ def ensure_person_and_chat(
         found_person = _insert_person(
             tx, person.platform, person.platform_id, person.display_name, now
         )
-    elif person.display_name and found_person.display_name != person.display_name:
-        change_person(tx, found_person, display_name=person.display_name)
+    _rename_person(tx, found_person, person.display_name)
     if found_chat is None:
-        row = tx.first(
-            _INSERT_CHAT,
-            platform=chat.platform,
-            chat_id=chat.chat_id,
-            is_group=chat.is_group,
-            title=chat.title,
-        ) or tx.first(_CHAT_BY_KEY, platform=chat.platform, chat_id=chat.chat_id)
-        assert row is not None
-        found_chat = ChatRow(*row)
+        found_chat = _insert_chat(tx, chat)
     if chat.title and found_chat.title != chat.title:
         change_chat(tx, found_chat, title=chat.title)
     return found_person, found_chat
@@ -226,11 +217,12 @@ def ensure_person(
 ) -> PersonRow:
     """The person, created on first sight (a row another process inserted first is found)."""
     row = tx.first(_PERSON_BY_KEY, platform=platform, pid=platform_id)
-    if row is None:
-        return _insert_person(tx, platform, platform_id, display_name, now)
-    found = PersonRow(*row)
-    if display_name and found.display_name != display_name:
-        change_person(tx, found, display_name=display_name)
+    found = (
+        PersonRow(*row)
+        if row is not None
+        else _insert_person(tx, platform, platform_id, display_name, now)
+    )
+    _rename_person(tx, found, display_name)
     return found
 
 
@@ -242,10 +234,26 @@ def _insert_person(
         _INSERT_PERSON, platform=platform, pid=platform_id, display_name=display_name, now=now
     ) or tx.first(_PERSON_BY_KEY, platform=platform, pid=platform_id)
     assert row is not None
-    found = PersonRow(*row)
-    if display_name and found.display_name != display_name:
-        change_person(tx, found, display_name=display_name)
-    return found
+    return PersonRow(*row)
+
+
+def _insert_chat(tx: Tx, chat: ChatKey) -> ChatRow:
+    """A chat not found a moment ago: inserted, or found if another process was first."""
+    row = tx.first(
+        _INSERT_CHAT,
+        platform=chat.platform,
+        chat_id=chat.chat_id,
+        is_group=chat.is_group,
+        title=chat.title,
+    ) or tx.first(_CHAT_BY_KEY, platform=chat.platform, chat_id=chat.chat_id)
+    assert row is not None
+    return ChatRow(*row)
+
+
+def _rename_person(tx: Tx, person: PersonRow, display_name: str) -> None:
+    """The platform's current name, where it is known and differs from the stored one."""
+    if display_name and person.display_name != display_name:
+        change_person(tx, person, display_name=display_name)
 
 
 def learner_of(tx: Tx, person: PersonRow) -> PersonRow:
