@@ -77,9 +77,9 @@ class DailyTicker:
         """Send every push due now, claimed in batches until none is left.
 
         The next batch is claimed while the last pushes of the current one are still out, so
-        the senders do not stand idle at the end of each batch while it drains and is recorded
-        (benchmarks/daily_fanout.py, paid broadcast: the gap between batches kept the rate near
-        800 of the 950 messages a second the limiter allows)."""
+        the senders do not stand idle while a batch drains, is recorded and the next is claimed
+        (benchmarks/daily_fanout.py, paid broadcast: with that gap, and claims of 200, the rate
+        stayed near 850 of the 950 messages a second the limiter allows)."""
         try:
             await self.core.refresh_topics()
             await self.core.housekeeping()
