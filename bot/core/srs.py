@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import IntEnum
-from typing import Any, Protocol
+from typing import Any
 
 from fsrs import Card, Rating, Scheduler, State
 
 from bot.store.models import Schedule
-from bot.store.rows import ScheduleRow
+from bot.store.rows import SCHEDULE_STATE, ScheduleRow
 
 __all__ = [
     "Recall",
@@ -18,23 +18,6 @@ __all__ = [
     "rating_for_choice",
     "retrievability",
 ]
-
-
-class CardState(Protocol):
-    """A stored FSRS card: a schedule row, or a card read for the /stats picture."""
-
-    @property
-    def state(self) -> int: ...
-    @property
-    def step(self) -> int | None: ...
-    @property
-    def stability(self) -> float | None: ...
-    @property
-    def difficulty(self) -> float | None: ...
-    @property
-    def due(self) -> datetime: ...
-    @property
-    def last_review(self) -> datetime | None: ...
 
 
 class Recall(IntEnum):
@@ -82,12 +65,12 @@ def replay(scheduler: Scheduler, schedule: Schedule, history: list[tuple[int, da
         setattr(schedule, name, value)
 
 
-def retrievability(scheduler: Scheduler, stored: CardState, now: datetime) -> float:
+def retrievability(scheduler: Scheduler, stored: ScheduleRow, now: datetime) -> float:
     """FSRS's chance that the person recalls the card's answer at `now` (0 before any review)."""
     return float(scheduler.get_card_retrievability(_card(stored), current_datetime=now))
 
 
-def _card(stored: CardState) -> Card:
+def _card(stored: ScheduleRow) -> Card:
     # An explicit card_id: without one, fsrs.Card sleeps a millisecond to make its id unique.
     return Card(
         card_id=0,
@@ -101,12 +84,5 @@ def _card(stored: CardState) -> Card:
 
 
 def _stored(card: Card) -> dict[str, Any]:
-    """The card's state as a schedule stores it (bot.store.rows.SCHEDULE_STATE)."""
-    return {
-        "state": int(card.state),
-        "step": card.step,
-        "stability": card.stability,
-        "difficulty": card.difficulty,
-        "due": card.due,
-        "last_review": card.last_review,
-    }
+    """The card's state as a schedule stores it (its state as a plain number)."""
+    return {name: getattr(card, name) for name in SCHEDULE_STATE} | {"state": int(card.state)}

@@ -98,8 +98,8 @@ def progress_data(turn: Turn) -> ProgressData:
     since = today - timedelta(days=HISTORY_DAYS - 1)
     answers = stored_progress.answers_per_day(turn.session, turn.person.id, since)
     cards = [
-        CardHold(card.topic_title, retrievability(turn.scheduler, card, turn.now), card.due)
-        for card in stored_progress.cards(turn.session, turn.person.id)
+        CardHold(title, retrievability(turn.scheduler, card, turn.now), card.due)
+        for title, card in stored_progress.cards(turn.session, turn.person.id)
     ]
     return build_progress_data(today, turn.person.timezone, answers, cards)
 

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.store.models import Question, Review, Schedule, Topic
+from bot.store.rows import ScheduleRow, columns_of
 
-__all__ = ["StoredCard", "answers_per_day", "cards"]
-
-
-@dataclass(frozen=True)
-class StoredCard:
-    """A person's schedule for one live question, as stored, with its topic's title."""
-
-    topic_title: str
-    state: int
-    step: int | None
-    stability: float | None
-    difficulty: float | None
-    due: datetime
-    last_review: datetime | None
+__all__ = ["answers_per_day", "cards"]
 
 
 def answers_per_day(session: Session, person_id: int, since: date) -> dict[date, int]:
@@ -37,21 +24,13 @@ def answers_per_day(session: Session, person_id: int, since: date) -> dict[date,
     return {day: int(count) for day, count in result.all()}
 
 
-def cards(session: Session, person_id: int) -> list[StoredCard]:
-    """Every card the person has for a question still in the bank."""
+def cards(session: Session, person_id: int) -> list[tuple[str, ScheduleRow]]:
+    """Every card the person has for a question still in the bank, with its topic's title."""
     result = session.execute(
-        select(
-            Topic.title,
-            Schedule.state,
-            Schedule.step,
-            Schedule.stability,
-            Schedule.difficulty,
-            Schedule.due,
-            Schedule.last_review,
-        )
+        select(Topic.title, *(getattr(Schedule, name) for name in columns_of(ScheduleRow)))
         .select_from(Schedule)
         .join(Question, Question.id == Schedule.question_id)
         .join(Topic, Topic.id == Question.topic_id)
         .where(Schedule.person_id == person_id, Question.retired.is_(False))
     )
-    return [StoredCard(*row) for row in result.all()]
+    return [(title, ScheduleRow(*card)) for title, *card in result.all()]
