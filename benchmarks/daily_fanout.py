@@ -29,8 +29,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from telegram.ext import Application, ApplicationBuilder
-
 from benchmarks._fake_telegram import FakeProcess, start_fake, stop_fake
 from benchmarks._support import (
     bench_database,
@@ -42,8 +40,7 @@ from benchmarks._support import (
     seed_subscriptions,
 )
 from bot.adapters.telegram import TelegramAdapter
-from bot.adapters.telegram_http import AiohttpRequest
-from bot.adapters.telegram_transport import CONNECTIONS, build_application
+from bot.adapters.telegram_transport import build_application
 from bot.app import build_daily
 from bot.config import load_settings
 from bot.core.daily_service import DailyService, Push, PushOutcome
@@ -107,20 +104,6 @@ def time_claims(daily: DailyService) -> ClaimTimer:
     return timer
 
 
-def unlimited_application(fake: FakeProcess) -> Application:  # type: ignore[type-arg]
-    """build_application's settings (its HTTP client included), without the rate limiter."""
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
-    return (
-        ApplicationBuilder()
-        .token(fake.token)
-        .base_url(fake.base_url)
-        .base_file_url(fake.base_url.replace("/bot", "/file/bot"))
-        .request(AiohttpRequest(connections=CONNECTIONS))
-        .updater(None)
-        .build()
-    )
-
-
 async def one_tick(
     server_url: str | None,
     subscribers: int,
@@ -146,11 +129,7 @@ async def one_tick(
                     rng=random.Random(seed),
                 )
                 seed_subscriptions(db, people, due_at=now - timedelta(seconds=30))
-                application = (
-                    build_application(fake.token, fake.base_url)
-                    if rate_limited
-                    else unlimited_application(fake)
-                )
+                application = build_application(fake.token, fake.base_url, limited=rate_limited)
                 await application.initialize()
                 try:
                     adapter = TelegramAdapter(core, application, paid_broadcast=paid_broadcast)

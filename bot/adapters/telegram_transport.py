@@ -180,19 +180,20 @@ def build_application(
     base_url: str,
     *,
     rate_limiter: AIORateLimiter | None = None,
+    limited: bool = True,
     with_updater: bool = False,
 ) -> TelegramApplication:
-    """The application as the bot runs it; `rate_limiter` replaces RetryingRateLimiter()."""
+    """The application as the bot runs it; `rate_limiter` replaces RetryingRateLimiter(), and
+    `limited=False` leaves it out (the benchmarks' fan-out without Telegram's limits)."""
     updates_request = KeptUpdatesRequest()
     # Opt in to python-telegram-bot's timedelta durations (RetryAfter.retry_after): without it,
     # every 429 logs a deprecation warning.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    builder = (
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
         .base_file_url(base_url.replace("/bot", "/file/bot"))
-        .rate_limiter(rate_limiter or RetryingRateLimiter())
         # Handle several chats' updates at once, so one person's slow send does not hold up the
         # rest; one chat's updates stay in order.
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
@@ -201,6 +202,8 @@ def build_application(
         .get_updates_request(updates_request)
         .application_class(TelegramApplication, {"updates_request": updates_request})
     )
+    if limited:
+        builder = builder.rate_limiter(rate_limiter or RetryingRateLimiter())
     if not with_updater:
         # The adapter polls itself, storing each batch before it is confirmed;
         # `with_updater` is for a bare bot (the benchmarks' echo bot).
