@@ -92,7 +92,7 @@ class DailyTicker:
         try:
             pushes = await self.daily.claim_due(platforms)
             while pushes:
-                progress = _BatchProgress(unfinished=len(pushes), tail=self.concurrency)
+                progress = _BatchProgress(size=len(pushes), tail=self.concurrency)
                 batches.append(asyncio.create_task(self._send_batch(pushes, semaphore, progress)))
                 await progress.nearly_done.wait()
                 if progress.finished and not progress.progressed:
@@ -156,22 +156,21 @@ class DailyTicker:
 class _BatchProgress:
     """How far a batch's sending has got; `nearly_done` once at most `tail` pushes are out."""
 
-    unfinished: int
+    size: int
     tail: int
     finished: int = 0
     progressed: int = 0  # sent, or failed for good
     nearly_done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
-        if self.unfinished <= self.tail:
+        if self.size <= self.tail:
             self.nearly_done.set()
 
     def count(self, outcome: PushOutcome) -> None:
-        self.unfinished -= 1
         self.finished += 1
         if outcome.error is None or outcome.permanent:
             self.progressed += 1
-        if self.unfinished <= self.tail:
+        if self.size - self.finished <= self.tail:
             self.nearly_done.set()
 
 
