@@ -4,6 +4,8 @@ limiter's retries and the adapters' error handling see TimedOut and NetworkError
 import asyncio
 import json
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
@@ -14,7 +16,10 @@ from telegram.request._requestparameter import RequestParameter
 from bot.adapters.telegram_http import AiohttpRequest, KeptUpdatesRequest
 
 
-async def _serve(handler) -> tuple[web.AppRunner, str]:
+@asynccontextmanager
+async def serving(handler, request: AiohttpRequest) -> AsyncIterator[str]:
+    """A local Bot API answering every method with `handler`, and the request initialized for
+    it; yields the API's address. Both are closed afterwards."""
     app = web.Application()
     app.router.add_post("/{method}", handler)
     runner = web.AppRunner(app)
@@ -22,7 +27,12 @@ async def _serve(handler) -> tuple[web.AppRunner, str]:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}"
+    await request.initialize()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
 
 
 def _data(**values) -> RequestData:
@@ -37,16 +47,11 @@ async def test_parameters_go_as_one_json_document():
         seen["body"] = await request.json()
         return web.json_response({"ok": True, "result": True})
 
-    runner, url = await _serve(handler)
     request = AiohttpRequest(connections=2)
-    await request.initialize()
-    try:
+    async with serving(handler, request) as url:
         status, body = await request.do_request(
             f"{url}/sendMessage", "POST", _data(chat_id=7, text="hi", reply_markup={"a": [1]})
         )
-    finally:
-        await request.shutdown()
-        await runner.cleanup()
     assert (status, json.loads(body)) == (200, {"ok": True, "result": True})
     assert seen == {
         "type": "application/json",
@@ -59,15 +64,10 @@ async def test_a_slow_answer_is_a_timeout():
         await asyncio.sleep(2)
         return web.json_response({"ok": True})
 
-    runner, url = await _serve(handler)
     request = AiohttpRequest(connections=2, read_timeout=0.2)
-    await request.initialize()
-    try:
+    async with serving(handler, request) as url:
         with pytest.raises(TimedOut):
             await request.do_request(f"{url}/getMe", "POST")
-    finally:
-        await request.shutdown()
-        await runner.cleanup()
 
 
 async def test_nobody_listening_is_a_network_error():
@@ -93,14 +93,9 @@ async def test_get_updates_keeps_each_update_as_telegram_sent_it():
     async def handler(request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "result": sent})
 
-    runner, url = await _serve(handler)
     request = KeptUpdatesRequest()
-    await request.initialize()
-    try:
+    async with serving(handler, request) as url:
         result = await request.post(f"{url}/getUpdates", _data(timeout=0))
-    finally:
-        await request.shutdown()
-        await runner.cleanup()
 
     assert result == sent
     assert request.received(7) == sent[0]
