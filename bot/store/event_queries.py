@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, exists, false, func, insert, select, update
 from sqlalchemy.sql import Executable
 
 from bot.store.models import Ask, Chat, InboxUpdate, Person, Question, Review, Schedule
@@ -313,7 +313,7 @@ _SCHEDULE = _SCHEDULES.c
 
 
 def _live(has_topic: bool, has_level: bool) -> Any:
-    condition: Any = _QUESTION.retired.is_(False)
+    condition: Any = _QUESTION.retired == false()  # "= false", which an index can serve
     if has_topic:
         condition = and_(condition, _QUESTION.topic_id == bindparam("topic_id"))
     if has_level:

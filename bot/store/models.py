@@ -92,7 +92,7 @@ class Question(Base):
     __tablename__ = "questions"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    topic_id: Mapped[str] = mapped_column(ForeignKey("topics.id"), index=True)
+    topic_id: Mapped[str] = mapped_column(ForeignKey("topics.id"))
     kind: Mapped[str] = mapped_column(String(10))  # "choice" or "card"
     prompt: Mapped[str] = mapped_column(Text)
     options: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -104,6 +104,13 @@ class Question(Base):
     )
     position: Mapped[int] = mapped_column(Integer, default=0)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # "The next question this person has never seen" walks live questions in bank order and
+    # stops at the first unseen one, instead of checking every question and sorting them.
+    __table_args__ = (
+        Index("ix_questions_live_order", "retired", "position"),
+        Index("ix_questions_topic_order", "topic_id", "retired", "position"),
+    )
 
 
 class Person(Base):

@@ -14,6 +14,7 @@ from sqlalchemy import (
     case,
     delete,
     exists,
+    false,
     func,
     select,
     update,
@@ -88,7 +89,7 @@ class QuestionScope:
 
 def _live_questions(scope: QuestionScope) -> Any:
     """The scope's conditions, with `topic_id` and `level` as bound parameters."""
-    condition: ColumnElement[bool] = Question.retired.is_(False)
+    condition: ColumnElement[bool] = Question.retired == false()
     if scope.topic_id is not None:
         condition = and_(condition, Question.topic_id == bindparam("topic_id"))
     if scope.level is not None:
