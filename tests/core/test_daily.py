@@ -270,14 +270,15 @@ def test_next_push_is_today_when_the_time_is_still_ahead():
 
 
 class SlowAdapter(RecordingAdapter):
-    """Takes a moment per delivery, and counts the deliveries under way."""
+    """Takes a moment per delivery (longer than a claim takes, even on a busy PostgreSQL), and
+    counts the deliveries under way."""
 
     in_flight: int = 0
 
     async def deliver(self, chat_id, replies) -> None:
         self.in_flight += 1
         try:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)
             await super().deliver(chat_id, replies)
         finally:
             self.in_flight -= 1
