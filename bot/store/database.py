@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.store.checkpoint import WRITER_CHECKPOINT_PAGES, WalCheckpointer
 from bot.store.tx import Tx, run_on_driver
 
 __all__ = ["Database", "Tx"]
@@ -64,7 +65,8 @@ class Database:
         sqlite_busy_timeout_ms: int = _SQLITE_BUSY_TIMEOUT_MS,
     ) -> None:
         self.url = url
-        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
         # Every transaction here ends in an explicit commit or rollback, so the pool's extra
         # ROLLBACK on each check-in is a wasted round trip.
         engine_args: dict[str, Any] = {"echo": echo, "pool_reset_on_return": None}
@@ -81,6 +83,9 @@ class Database:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._kept: list[Connection] = []
+        self._checkpointer: WalCheckpointer | None = None
+        if self.is_sqlite and parsed.database not in (None, "", ":memory:"):
+            self._checkpointer = WalCheckpointer(self.engine)
         if not self.is_sqlite:
             self._executor = ThreadPoolExecutor(_POSTGRES_WORKERS, thread_name_prefix="db")
         elif sqlite_thread:
@@ -151,6 +156,8 @@ class Database:
             with connection.begin():
                 result = work(tx, *args, **kwargs)
                 tx.finish()
+            if write and self._checkpointer is not None:
+                self._checkpointer.committed()
             return result
         except BaseException:
             if connection.invalidated:
@@ -195,6 +202,8 @@ class Database:
     async def dispose(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self._lock:
             kept, self._kept = self._kept, []
         for connection in kept:
@@ -222,6 +231,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # A thread copies the log back (bot.store.checkpoint); the writer's own checkpoint only
+        # lets the log start over.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
