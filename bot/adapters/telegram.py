@@ -49,6 +49,7 @@ from bot.adapters.telegram_render import bold, keyboard, plain, render
 from bot.adapters.telegram_transport import (
     RetryingRateLimiter,
     TelegramApplication,
+    TelegramBot,
     build_application,
 )
 from bot.charts import progress_png
@@ -98,6 +99,10 @@ class TelegramAdapter:
     ) -> None:
         self.core = core
         self.application = application
+        assert isinstance(application.bot, TelegramBot), (
+            "build the application with build_application"
+        )
+        self.bot: TelegramBot = application.bot
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.poll_timeout = poll_timeout
@@ -386,8 +391,12 @@ class TelegramAdapter:
                 continue
             if isinstance(reply, ChoicePrompt):
                 if reply.header:
-                    await bot.send_message(
-                        chat_id, bold(reply.header), parse_mode=ParseMode.HTML, **paid_args
+                    await self.bot.post(
+                        "sendMessage",
+                        chat_id=chat_id,
+                        text=bold(reply.header),
+                        parse_mode=ParseMode.HTML,
+                        **paid_args,
                     )
                 # A timed question (a mock interview) is closed by Telegram itself when its
                 # time is up; its why waits for the scorecard.
@@ -396,18 +405,20 @@ class TelegramAdapter:
                     if reply.time_limit
                     else {"explanation": reply.why}
                 )
-                sent = await bot.send_poll(
-                    chat_id,
+                sent = await self.bot.post(
+                    "sendPoll",
+                    chat_id=chat_id,
                     question=reply.prompt,
-                    options=list(reply.options),
+                    options=[{"text": option} for option in reply.options],
                     type=Poll.QUIZ,
                     is_anonymous=False,
                     correct_option_ids=[reply.correct_index],
                     **timed,
                     **paid_args,
                 )
-                if sent.poll is not None:
-                    await self.core.link_ask(reply.ask_id, sent.poll.id)
+                poll = sent.get("poll") if isinstance(sent, dict) else None
+                if isinstance(poll, dict) and "id" in poll:
+                    await self.core.link_ask(reply.ask_id, str(poll["id"]))
                 continue
             chunks, buttons = render(reply)
             if isinstance(reply, Message) and reply.picture is not None:
@@ -430,7 +441,7 @@ class TelegramAdapter:
             sent_last = await self._send_text(chat_id, chunks, buttons, paid_args)
             if isinstance(reply, CardPrompt) and reply.time_limit:
                 # Its buttons go when its time is up (a timed poll closes itself).
-                ref = message_ref(PLATFORM, str(sent_last.chat_id), str(sent_last.message_id))
+                ref = message_ref(PLATFORM, str(chat_id), str(sent_last["message_id"]))
                 await self.core.link_ask(reply.ask_id, ref)
 
     async def _send_text(
@@ -439,20 +450,19 @@ class TelegramAdapter:
         chunks: Sequence[str],
         buttons: Sequence[Button],
         paid_args: dict[str, bool],
-    ) -> TelegramMessage:
-        """Send the chunks, the buttons under the last; returns the last message."""
-        sent: TelegramMessage | None = None
+    ) -> dict[str, Any]:
+        """Send the chunks, the buttons under the last; returns the last message, as JSON."""
+        sent: dict[str, Any] = {}
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            sent = await self.application.bot.send_message(
-                chat_id,
-                chunk,
+            sent = await self.bot.post(
+                "sendMessage",
+                chat_id=chat_id,
+                text=chunk,
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(buttons) if last and buttons else None,
-                link_preview_options=None,
                 **paid_args,
             )
-        assert sent is not None
         return sent
 
     async def _close_card(self, reply: Expired) -> None:

@@ -13,7 +13,13 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ExtBot,
+)
 
 from bot.adapters.telegram_http import AiohttpRequest, KeptUpdatesRequest
 
@@ -22,6 +28,7 @@ __all__ = [
     "PerChatUpdateProcessor",
     "RetryingRateLimiter",
     "TelegramApplication",
+    "TelegramBot",
     "build_application",
 ]
 
@@ -164,6 +171,24 @@ def _ordering_key(update: object) -> int | None:
     return None
 
 
+class TelegramBot(ExtBot[int]):
+    """PTB's ExtBot, plus `post`: a Bot API call whose answer comes back as Telegram's JSON.
+
+    Each `send_*` method reads Telegram's copy of the sent message back into a `telegram.Message`,
+    about 160 attributes each set through a frozen-object check: 0.2-0.4 ms a message, a seventh
+    of the bot's time per update in benchmarks/telegram_updates.py, for an answer of which the
+    adapter reads at most two fields. `post` takes the same way as those methods (defaults, the
+    rate limiter, errors raised as `TelegramError`) and stops before that step.
+    """
+
+    __slots__ = ()
+
+    async def post(self, method: str, **params: Any) -> Any:
+        """Call `method` (e.g. "sendMessage") with `params` (PTB objects allowed; None left
+        out); Telegram's `result`, as JSON."""
+        return await self._post(method, params)
+
+
 class TelegramApplication(Application):  # type: ignore[type-arg]
     """PTB's Application, holding the request its getUpdates calls go through, which keeps
     the updates as Telegram sent them (for the inbox)."""
@@ -189,21 +214,23 @@ def build_application(
     # Opt in to python-telegram-bot's timedelta durations (RetryAfter.retry_after): without it,
     # every 429 logs a deprecation warning.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+    bot = TelegramBot(
+        token,
+        base_url=base_url,
+        base_file_url=base_url.replace("/bot", "/file/bot"),
+        # Enough connections for the updates and daily pushes in flight.
+        request=AiohttpRequest(connections=CONNECTIONS),
+        get_updates_request=updates_request,
+        rate_limiter=(rate_limiter or RetryingRateLimiter()) if limited else None,
+    )
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(base_url)
-        .base_file_url(base_url.replace("/bot", "/file/bot"))
+        .bot(bot)
         # Handle several chats' updates at once, so one person's slow send does not hold up the
         # rest; one chat's updates stay in order.
         .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
-        # Enough connections for the updates and daily pushes in flight.
-        .request(AiohttpRequest(connections=CONNECTIONS))
-        .get_updates_request(updates_request)
         .application_class(TelegramApplication, {"updates_request": updates_request})
     )
-    if limited:
-        builder = builder.rate_limiter(rate_limiter or RetryingRateLimiter())
     if not with_updater:
         # The adapter polls itself, storing each batch before it is confirmed;
         # `with_updater` is for a bare bot (the benchmarks' echo bot).
