@@ -28,6 +28,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from benchmarks._fake_telegram import FakeProcess, start_fake, stop_fake
 from benchmarks._support import (
@@ -85,10 +86,10 @@ def time_claims(daily: DailyService) -> ClaimTimer:
     timer = ClaimTimer()
     claim_due, record = daily.claim_due, daily.record
 
-    async def timed_claim(platforms: frozenset[str]) -> list[Push]:
+    async def timed_claim(platforms: frozenset[str], **kwargs: Any) -> list[Push]:
         started = time.perf_counter()
         try:
-            return await claim_due(platforms)
+            return await claim_due(platforms, **kwargs)
         finally:
             timer.seconds += time.perf_counter() - started
 

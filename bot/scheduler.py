@@ -89,15 +89,17 @@ class DailyTicker:
         platforms = frozenset(self.adapters)
         semaphore = asyncio.Semaphore(self.concurrency)
         batches: list[asyncio.Task[TickReport]] = []
+        # A push that fails for now while the next batch is claimed waits for the next tick.
+        started = self.daily.clock()
         try:
-            pushes = await self.daily.claim_due(platforms)
+            pushes = await self.daily.claim_due(platforms, tick_started=started)
             while pushes:
                 progress = _BatchProgress(size=len(pushes), tail=self.concurrency)
                 batches.append(asyncio.create_task(self._send_batch(pushes, semaphore, progress)))
                 await progress.nearly_done.wait()
                 if progress.finished and not progress.progressed:
                     break  # transient trouble (the platform away?): the rest waits a tick
-                pushes = await self.daily.claim_due(platforms)
+                pushes = await self.daily.claim_due(platforms, tick_started=started)
         finally:
             reports = await asyncio.gather(*batches, return_exceptions=True)
         total = TickReport()

@@ -78,17 +78,23 @@ class DailyService:
         """Claims left by a process that died before recording them go back in the queue."""
         return await self.db.write(_requeue_stale, self.clock())
 
-    async def claim_due(self, platforms: frozenset[str]) -> list[Push]:
-        """Claim up to a batch of the pushes due now on these platforms."""
+    async def claim_due(
+        self, platforms: frozenset[str], *, tick_started: datetime | None = None
+    ) -> list[Push]:
+        """Claim up to a batch of the pushes due now on these platforms. A push claimed since
+        `tick_started` (this tick's, if it failed for now) waits for the next tick."""
         if not platforms:
             return []
-        return await self.db.write_tx(self._claim, platforms, self.clock())
+        now = self.clock()
+        return await self.db.write_tx(self._claim, platforms, now, tick_started or now)
 
     async def record(self, outcomes: Sequence[PushOutcome]) -> None:
         if outcomes:
             await self.db.write(_record, outcomes, self.clock())
 
-    def _claim(self, tx: Tx, platforms: frozenset[str], now: datetime) -> list[Push]:
+    def _claim(
+        self, tx: Tx, platforms: frozenset[str], now: datetime, tick_started: datetime
+    ) -> list[Push]:
         session = tx.session
         pushes: list[Push] = []
         due = store.due_subscriptions(session, now, platforms, self.batch_size)
@@ -96,7 +102,7 @@ class DailyService:
         # new push times are written together when the transaction ends, not one by one.
         with session.no_autoflush:
             for subscription, chat, person in due:
-                push = self._claim_one(tx, subscription, chat, person, now)
+                push = self._claim_one(tx, subscription, chat, person, now, tick_started)
                 if push is not None:
                     pushes.append(push)
         return pushes
@@ -108,6 +114,7 @@ class DailyService:
         chat: Chat,
         person: Person | None,
         now: datetime,
+        tick_started: datetime,
     ) -> Push | None:
         zone, hour, minute = subscription.timezone, subscription.hour, subscription.minute
         subscription.next_push_at = skip_missed(
@@ -116,9 +123,11 @@ class DailyService:
         if subscription.next_push_at > now or person is None:
             return None
         day = push_day(subscription.next_push_at, zone)
-        won = store.claim_delivery(tx.session, subscription.id, day, now)
+        claim = store.claim_delivery(tx.session, subscription.id, day, now, tick_started)
+        if claim is store.Claim.LATER:
+            return None  # still due: the next tick tries it again
         subscription.next_push_at = following_push(subscription.next_push_at, hour, minute, zone)
-        if not won:
+        if claim is not store.Claim.WON:
             return None
         turn = Turn(tx, person_row(person), chat_row(chat), now, self.catalog, self.scheduler)
         return Push(subscription.id, day, chat.platform, chat.platform_chat_id, prepare_push(turn))

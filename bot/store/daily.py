@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from enum import Enum
 
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from bot.store.models import Chat, Delivery, Person, Subscription
 from bot.store.queries import insert_ignore
 
 __all__ = [
+    "Claim",
     "claim_delivery",
     "deliveries",
     "due_subscriptions",
@@ -49,10 +51,19 @@ def due_subscriptions(
     return [(row[0], row[1], row[2]) for row in session.execute(statement).all()]
 
 
-def claim_delivery(session: Session, subscription_id: int, day: date, now: datetime) -> bool:
-    """Claim the (subscription, local date) delivery; True for the one claimant that wins.
+class Claim(Enum):
+    WON = "won"  # this claimant sends it
+    TAKEN = "taken"  # sent, failed for good, or another claimant's
+    LATER = "later"  # failed for now since `retry_claimed_before`: due again at a later tick
 
-    A delivery left to retry can be claimed again."""
+
+def claim_delivery(
+    session: Session, subscription_id: int, day: date, now: datetime, retry_claimed_before: datetime
+) -> Claim:
+    """Claim the (subscription, local date) delivery; WON for the one claimant that wins.
+
+    A delivery left to retry can be claimed again, once its last claim is older than
+    `retry_claimed_before` (a push that just failed for now waits for the next tick)."""
     won = insert_ignore(
         session,
         Delivery,
@@ -66,17 +77,17 @@ def claim_delivery(session: Session, subscription_id: int, day: date, now: datet
         ["subscription_id", "local_date"],
     )
     if won:
-        return True
+        return Claim.WON
+    key = (Delivery.subscription_id == subscription_id, Delivery.local_date == day)
     result = session.execute(
         update(Delivery)
-        .where(
-            Delivery.subscription_id == subscription_id,
-            Delivery.local_date == day,
-            Delivery.status == "retry",
-        )
+        .where(*key, Delivery.status == "retry", Delivery.claimed_at < retry_claimed_before)
         .values(status="claimed", attempts=Delivery.attempts + 1, claimed_at=now)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if result.rowcount:  # type: ignore[attr-defined]
+        return Claim.WON
+    status = session.execute(select(Delivery.status).where(*key)).scalar_one_or_none()
+    return Claim.LATER if status == "retry" else Claim.TAKEN
 
 
 def stale_claims(

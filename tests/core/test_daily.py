@@ -11,7 +11,7 @@ from bot.core.handler import Core
 from bot.core.pushtime import next_push_after
 from bot.core.replies import ChoicePrompt
 from bot.core.srs import make_scheduler
-from bot.scheduler import DailyTicker
+from bot.scheduler import DailyTicker, TickReport
 from bot.store.database import Database
 from tests.conftest import daily_ticker
 from tests.fakes.adapter import RecordingAdapter
@@ -172,6 +172,37 @@ async def test_transient_failure_is_retried_at_the_next_tick(core, clock, ticker
     assert (await ticker.tick()).sent == 0
 
 
+async def test_a_push_that_failed_for_now_waits_for_the_next_tick_even_if_recorded_first(
+    core, clock, ticker, adapter
+):
+    """The next batch is claimed while the last pushes are out; one of them failing for now,
+    and recorded before that claim reads the queue, is not tried again in the same tick."""
+    clock.set(at(2026, 3, 2, 6, 0))
+    await FakeChat.private(core).say("/daily 07:00 UTC")
+    adapter.failures.append(DeliveryFailed("timed out", permanent=False))
+    claim, record = ticker.daily.claim_due, ticker.daily.record
+    recorded = asyncio.Event()
+
+    async def record_then_say(outcomes):
+        await record(outcomes)
+        recorded.set()
+
+    claims = 0
+
+    async def claim_after_the_record(platforms, **kwargs):
+        nonlocal claims
+        claims += 1
+        if claims > 1:
+            await recorded.wait()
+        return await claim(platforms, **kwargs)
+
+    ticker.daily.claim_due, ticker.daily.record = claim_after_the_record, record_then_say
+    clock.set(at(2026, 3, 2, 7, 0))
+    assert (await ticker.tick()) == TickReport(sent=0, failed=0, retrying=1)
+    clock.advance(minutes=1)
+    assert (await ticker.tick()).sent == 1
+
+
 async def test_permanent_failure_pauses_until_daily_is_set_again(core, clock, ticker, adapter):
     chat = FakeChat.private(core)
     clock.set(at(2026, 3, 2, 6, 0))
@@ -300,9 +331,9 @@ async def test_every_batch_is_sent_once_and_the_next_claimed_while_the_last_push
     claim = ticker.daily.claim_due
     in_flight_at_claims: list[int] = []
 
-    async def watched_claim(platforms):
+    async def watched_claim(platforms, **kwargs):
         in_flight_at_claims.append(adapter.in_flight)
-        return await claim(platforms)
+        return await claim(platforms, **kwargs)
 
     ticker.daily.claim_due = watched_claim
     clock.set(at(2026, 3, 2, 7, 0))
