@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -40,7 +40,6 @@ __all__ = [
     "active_subscription_chats",
     "active_topics",
     "all_questions",
-    "delivery_for",
     "dialect_insert",
     "due_count",
     "find_person",
@@ -276,15 +275,6 @@ def pause_chat(session: Session, platform: str, platform_chat_id: str, reason: s
                 update(Person).where(Person.id == subscription.person_id).values(unreachable=True)
             )
     return True
-
-
-def delivery_for(session: Session, subscription_id: int, day: date) -> Delivery | None:
-    result = session.execute(
-        select(Delivery).where(
-            Delivery.subscription_id == subscription_id, Delivery.local_date == day
-        )
-    )
-    return result.scalar_one_or_none()
 
 
 def active_subscription_chats(session: Session) -> list[tuple[str, str]]:
