@@ -93,6 +93,7 @@ _GONE = {
     "token_revoked",
 }
 _BUTTON = re.compile(r"^rb:")
+_TALLIES_KEPT = 1_000  # round questions whose shown answer count is remembered
 
 
 class CountingRateLimitHandler(AsyncRateLimitErrorRetryHandler):
@@ -153,6 +154,8 @@ class SlackAdapter:
         self._dm_channels: dict[str, str] = {}
         self._timezones: dict[str, str | None] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._tally_lock = asyncio.Lock()
+        self._tallies_shown: dict[str, int] = {}  # message ts -> answers it shows
         self._register()
 
     @classmethod
@@ -422,6 +425,24 @@ class SlackAdapter:
 
     # --- core -> platform ---------------------------------------------------------------------
 
+    async def _show_tally(self, channel: str, source: dict[str, Any], answers: int) -> None:
+        """Put the answer count under a round's question. Members answering at once send their
+        counts at once: they go one at a time, and a count below the one shown is dropped, so
+        the question never ends up showing fewer answers than it had."""
+        ts = source["ts"]
+        async with self._tally_lock:
+            if answers <= self._tallies_shown.get(ts, 0):
+                return
+            await self.client.chat_update(
+                channel=channel,
+                ts=ts,
+                blocks=tally_blocks(source.get("blocks") or [], answers),
+                text=source.get("text") or "Question",
+            )
+            if len(self._tallies_shown) >= _TALLIES_KEPT:
+                self._tallies_shown.clear()
+            self._tallies_shown[ts] = answers
+
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> None:
         try:
             await self._send(chat_id, replies)
@@ -443,13 +464,7 @@ class SlackAdapter:
         for reply in replies:
             if isinstance(reply, AnswerTally):
                 if source is not None and source.get("ts"):
-                    blocks = tally_blocks(source.get("blocks") or [], reply.answers)
-                    await self.client.chat_update(
-                        channel=channel,
-                        ts=source["ts"],
-                        blocks=blocks,
-                        text=source.get("text") or "Question",
-                    )
+                    await self._show_tally(channel, source, reply.answers)
                 continue
             if isinstance(reply, Expired):
                 await self._close_question(reply)
