@@ -41,7 +41,6 @@ class WalCheckpointer:
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self.checkpoints = 0
 
     def committed(self) -> None:
         """A write transaction committed (called by the writer, from any one thread)."""
@@ -85,7 +84,6 @@ class WalCheckpointer:
         try:
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
             cursor.fetchall()
-            self.checkpoints += 1
         except Exception as error:  # the driver's own errors: sqlite3.Error
             log.warning("an SQLite checkpoint failed (%s); trying again later", error)
         finally:
