@@ -23,7 +23,7 @@ from bot.core.events import ButtonPress, ChatRef, Command, Event, PersonRef, Pol
 from bot.core.explain import TopicIndex
 from bot.core.outbox import Outbox, Outgoing
 from bot.core.pending import PendingWrites, Writes
-from bot.core.replies import Message, Reply, decode_replies, encode_replies
+from bot.core.replies import AnswerTally, Message, Reply, decode_replies, encode_replies
 from bot.core.srs import make_scheduler
 from bot.core.stats import Progress, progress
 from bot.core.turn import Turn
@@ -45,6 +45,15 @@ _REMEMBERED_PEOPLE = 10_000
 UNSENT_REPLIES_KEPT_FOR = timedelta(minutes=3)
 
 ReloadContent = Callable[[], Awaitable[str]]
+
+
+def _recounted(tx: Tx, replies: list[Reply]) -> list[Reply]:
+    return [
+        AnswerTally(r.ask_id, event_queries.answers_to_ask(tx, r.ask_id))
+        if isinstance(r, AnswerTally)
+        else r
+        for r in replies
+    ]
 
 
 def _label(event: Event) -> str:
@@ -230,6 +239,11 @@ class Core:
             raise
         if inbox_key is not None and len(self._claimed) < _REMEMBERED_PEOPLE:
             self._claimed[inbox_key] = kept
+        if any(isinstance(reply, AnswerTally) for reply in replies):
+            # Counted again once committed: two members answering at once on PostgreSQL each
+            # count inside their own transaction, without the other's answer ("2 answers so
+            # far" after three); counted after the commit, the later of them sees both.
+            replies = await self.db.read_tx(_recounted, replies)
         return replies
 
     @staticmethod

@@ -125,9 +125,7 @@ def answer_choice(turn: Turn, ask_id: int, option: int) -> list[Reply]:
         return [Message("That question has no options to choose from.", private=True)]
     if not 0 <= option < len(question.options):
         return [Message(f"Pick an option between 1 and {len(question.options)}.", private=True)]
-    # Locked (PostgreSQL; SQLite's writers take turns anyway): two members answering at once
-    # would each count the answers without the other's and both say "2 answers so far".
-    interview = turn.session.get(Interview, checked.ask.interview_id, with_for_update=True)
+    interview = turn.session.get(Interview, checked.ask.interview_id)
     if interview is None or interview.current_ask_id != checked.ask.id:
         return [_closed()]
     if interview.is_group:
