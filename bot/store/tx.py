@@ -87,7 +87,6 @@ class Tx:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.dialect = connection.dialect
-        self._driver: Any = connection.connection.driver_connection
         self._session: Session | None = None
         self._announce = bool(connection.dispatch.before_cursor_execute)
 
